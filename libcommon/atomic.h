@@ -1,0 +1,16 @@
+/* atomic.h: replace a file so readers see the old or the new, never half. */
+#ifndef CODE_ATOMIC_H
+#define CODE_ATOMIC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Writes data to a temporary file in path's directory, fsyncs it, renames
+ * it over path and fsyncs the directory. Returns 0, or -CODE_EXIT_IOERR
+ * after a diagnostic (the temporary file is removed).
+ */
+int atomic_write_file(const char *path, const void *data, size_t len,
+		      mode_t mode);
+
+#endif

@@ -1,0 +1,2 @@
+/* ndjson.c: being written (placeholder so the tree builds). */
+#include "libcommon/ndjson.h"
