@@ -1,2 +1,831 @@
-/* yaml.c: being written (placeholder so the tree builds). */
+/* yaml.c: YAML (libyaml) into jansson values that remember line:column. */
 #include "libcommon/yaml.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include <xxhash.h>
+
+#include "libcommon/arena.h"
+#include "libcommon/exitcodes.h"
+#include "libcommon/input.h"
+#include "libcommon/strbuf.h"
+#include "libcommon/strmap.h"
+#include "libcommon/xalloc.h"
+
+const struct yaml_limits YAML_LIMITS_DEFAULT = {
+	64u << 20,  /* max_bytes */
+	128,        /* max_depth */
+	4000000,    /* max_nodes */
+	100000      /* max_alias_nodes */
+};
+
+enum loc_kind {
+	LOC_NODE = 1,   /* where a container or scalar value starts */
+	LOC_KEY,        /* where a mapping key is written */
+	LOC_VALUE,      /* where the value of a mapping key starts */
+	LOC_ITEM        /* where a sequence item starts */
+};
+
+/*
+ * One remembered location. jansson shares its true/false/null values, so
+ * scalars are found through their parent: (parent, key or index, kind).
+ */
+struct loc_entry {
+	uintptr_t parent;      /* 0: empty slot */
+	const char *key;       /* arena copy for LOC_KEY/LOC_VALUE, else NULL */
+	uint64_t hash;
+	size_t index;
+	unsigned kind;
+	unsigned long line;
+	unsigned long col;
+};
+
+struct yaml_doc {
+	char *name;
+	json_t *root;
+	struct arena *arena;
+	struct loc_entry *locs; /* open addressing, load factor below 1/2 */
+	size_t locs_mask;
+	size_t locs_count;
+};
+
+/* An anchored value and how many nodes it stands for once expanded. */
+struct yaml_anchor {
+	json_t *value;
+	size_t nodes;
+};
+
+/* A mapping or sequence being built. */
+struct yaml_frame {
+	json_t *container;
+	bool is_map;
+	char *key;                 /* mapping: key waiting for its value (owned) */
+	unsigned long key_line, key_col;
+	bool key_is_merge;         /* the plain key "<<" */
+	bool expect_key;
+	json_t *merges;            /* sources of "<<", applied at the end */
+	char *anchor;              /* anchor to bind when complete (owned) */
+	size_t nodes;              /* nodes under this one, aliases expanded */
+	unsigned long line, col;
+};
+
+struct yaml_loader {
+	struct yaml_doc *doc;
+	const struct yaml_limits *limits;
+	struct yaml_frame *frames;
+	size_t depth;
+	size_t frames_alloc;
+	struct strmap *anchors;    /* name (arena) -> struct yaml_anchor (arena) */
+	json_t *anchored;          /* every anchored value, released at the end */
+	size_t nodes;
+	size_t alias_nodes;
+	unsigned documents;
+	bool root_set;
+};
+
+static uint64_t
+loc_hash(uintptr_t parent, unsigned kind, uint64_t h)
+{
+	uint64_t x = (uint64_t)parent * 0x9E3779B97F4A7C15ull;
+
+	x ^= h + 0x632BE59BD9B4E019ull + (x << 6) + (x >> 2);
+	x ^= (uint64_t)kind * 0xC2B2AE3D27D4EB4Full;
+	x ^= x >> 31;
+	return x;
+}
+
+static struct loc_entry *
+loc_find(const struct yaml_doc *doc, uintptr_t parent, unsigned kind,
+	 const char *key, size_t index, uint64_t h)
+{
+	size_t i = (size_t)loc_hash(parent, kind, h) & doc->locs_mask;
+
+	for (;;) {
+		struct loc_entry *e = &doc->locs[i];
+
+		if (e->parent == 0)
+			return e;
+		if (e->parent == parent && e->kind == kind && e->hash == h &&
+		    (key ? e->key && strcmp(e->key, key) == 0 : e->index == index))
+			return e;
+		i = (i + 1) & doc->locs_mask;
+	}
+}
+
+static void
+loc_grow(struct yaml_doc *doc)
+{
+	struct loc_entry *old = doc->locs;
+	size_t old_size = doc->locs_mask + 1, i;
+
+	doc->locs = xcalloc(old_size * 2, sizeof(*doc->locs));
+	doc->locs_mask = old_size * 2 - 1;
+	for (i = 0; i < old_size; i++) {
+		struct loc_entry *e = &old[i], *slot;
+
+		if (e->parent == 0)
+			continue;
+		slot = loc_find(doc, e->parent, e->kind, e->key, e->index, e->hash);
+		*slot = *e;
+	}
+	free(old);
+}
+
+static void
+loc_put(struct yaml_doc *doc, const void *parent, unsigned kind,
+	const char *key, size_t index, unsigned long line, unsigned long col)
+{
+	uint64_t h = key ? XXH3_64bits(key, strlen(key)) : (uint64_t)index;
+	struct loc_entry *e;
+
+	if (parent == NULL)
+		return;
+	if ((doc->locs_count + 1) * 2 > doc->locs_mask + 1)
+		loc_grow(doc);
+	e = loc_find(doc, (uintptr_t)parent, kind, key, index, h);
+	if (e->parent == 0) {
+		e->parent = (uintptr_t)parent;
+		e->kind = kind;
+		e->key = key ? arena_strdup(doc->arena, key) : NULL;
+		e->index = index;
+		e->hash = h;
+		doc->locs_count++;
+	}
+	e->line = line;
+	e->col = col;
+}
+
+static struct diag_loc
+loc_get(const struct yaml_doc *doc, const void *parent, unsigned kind,
+	const char *key, size_t index)
+{
+	struct diag_loc loc = { doc ? doc->name : NULL, 0, 0 };
+	uint64_t h;
+	struct loc_entry *e;
+
+	if (doc == NULL || parent == NULL)
+		return loc;
+	h = key ? XXH3_64bits(key, strlen(key)) : (uint64_t)index;
+	e = loc_find(doc, (uintptr_t)parent, kind, key, index, h);
+	if (e->parent != 0) {
+		loc.line = e->line;
+		loc.col = e->col;
+	}
+	return loc;
+}
+
+struct diag_loc
+yaml_loc_node(const struct yaml_doc *doc, const json_t *node)
+{
+	return loc_get(doc, node, LOC_NODE, NULL, 0);
+}
+
+struct diag_loc
+yaml_loc_key(const struct yaml_doc *doc, const json_t *object, const char *key)
+{
+	return loc_get(doc, object, LOC_KEY, key, 0);
+}
+
+struct diag_loc
+yaml_loc_value(const struct yaml_doc *doc, const json_t *object,
+	       const char *key)
+{
+	return loc_get(doc, object, LOC_VALUE, key, 0);
+}
+
+struct diag_loc
+yaml_loc_item(const struct yaml_doc *doc, const json_t *array, size_t index)
+{
+	return loc_get(doc, array, LOC_ITEM, NULL, index);
+}
+
+json_t *
+yaml_doc_root(const struct yaml_doc *doc)
+{
+	return doc->root;
+}
+
+const char *
+yaml_doc_name(const struct yaml_doc *doc)
+{
+	return doc->name;
+}
+
+void
+yaml_doc_free(struct yaml_doc *doc)
+{
+	if (doc == NULL)
+		return;
+	json_decref(doc->root);
+	arena_free(doc->arena);
+	free(doc->locs);
+	free(doc->name);
+	free(doc);
+}
+
+static int
+yaml_error_at(const struct yaml_loader *ld, yaml_mark_t mark, const char *fmt,
+	      ...) __attribute__((format(printf, 3, 4)));
+
+static int
+yaml_error_at(const struct yaml_loader *ld, yaml_mark_t mark, const char *fmt,
+	      ...)
+{
+	struct diag_loc loc = { ld->doc->name, (unsigned long)mark.line + 1,
+				(unsigned long)mark.column + 1 };
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	ret = diag_error(CODE_EXIT_DATAERR, &loc, "%s", sb.buf);
+	strbuf_release(&sb);
+	return ret;
+}
+
+/* Line and column of a byte offset, for libyaml's reader errors. */
+static struct diag_loc
+offset_loc(const char *name, const char *data, size_t len, size_t offset)
+{
+	struct diag_loc loc = { name, 1, 1 };
+	size_t i;
+
+	for (i = 0; i < offset && i < len; i++) {
+		if (data[i] == '\n') {
+			loc.line++;
+			loc.col = 1;
+		} else if (((unsigned char)data[i] & 0xC0) != 0x80) {
+			loc.col++;
+		}
+	}
+	return loc;
+}
+
+static int
+parser_error(const struct yaml_loader *ld, const yaml_parser_t *parser,
+	     const char *data, size_t len)
+{
+	const char *problem = parser->problem ? parser->problem : "malformed YAML";
+
+	if (parser->error == YAML_READER_ERROR) {
+		struct diag_loc loc = offset_loc(ld->doc->name, data, len,
+						 parser->problem_offset);
+
+		return diag_error(CODE_EXIT_DATAERR, &loc, "%s (byte 0x%02x)",
+				  problem, (unsigned)(parser->problem_value & 0xff));
+	}
+	if (parser->error == YAML_MEMORY_ERROR)
+		return diag_error(CODE_EXIT_SOFTWARE, NULL, "out of memory");
+	if (parser->context)
+		return yaml_error_at(ld, parser->problem_mark, "%s %s", problem,
+				     parser->context);
+	return yaml_error_at(ld, parser->problem_mark, "%s", problem);
+}
+
+static bool
+tag_is(const yaml_char_t *tag, const char *name)
+{
+	static const char prefix[] = "tag:yaml.org,2002:";
+
+	return tag && strncmp((const char *)tag, prefix, sizeof(prefix) - 1) == 0 &&
+	       strcmp((const char *)tag + sizeof(prefix) - 1, name) == 0;
+}
+
+static bool
+all_digits(const char *s, const char *set)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (strchr(set, *s) == NULL)
+			return false;
+	return true;
+}
+
+/* YAML 1.2 core schema integers; 1 matched, 0 not an integer, -1 overflow. */
+static int
+parse_integer(const char *s, json_int_t *out)
+{
+	const char *digits = s;
+	int base = 10;
+	bool neg = false;
+	char *end;
+	long long v;
+
+	if (s[0] == '0' && s[1] == 'o') {
+		base = 8;
+		digits = s + 2;
+		if (!all_digits(digits, "01234567"))
+			return 0;
+	} else if (s[0] == '0' && s[1] == 'x') {
+		base = 16;
+		digits = s + 2;
+		if (!all_digits(digits, "0123456789abcdefABCDEF"))
+			return 0;
+	} else {
+		if (*digits == '-' || *digits == '+') {
+			neg = *digits == '-';
+			digits++;
+		}
+		if (!all_digits(digits, "0123456789"))
+			return 0;
+	}
+	errno = 0;
+	v = strtoll(digits, &end, base);
+	if (errno == ERANGE)
+		return -1;
+	*out = neg ? -v : v;
+	return 1;
+}
+
+static bool
+looks_like_float(const char *s)
+{
+	const char *p = s;
+	bool digits = false;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	while (*p >= '0' && *p <= '9') {
+		p++;
+		digits = true;
+	}
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			p++;
+			digits = true;
+		}
+	}
+	if (!digits)
+		return false;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
+/* Makes the JSON value of a scalar event; NULL with a diagnostic on error. */
+static json_t *
+scalar_value(const struct yaml_loader *ld, const yaml_event_t *ev, int *err)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	const yaml_char_t *tag = ev->data.scalar.tag;
+	bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	json_int_t i;
+	json_t *v;
+	int r;
+
+	*err = 0;
+	if (tag && strcmp((const char *)tag, "!") != 0 && !tag_is(tag, "str") &&
+	    !tag_is(tag, "int") && !tag_is(tag, "float") && !tag_is(tag, "bool") &&
+	    !tag_is(tag, "null")) {
+		*err = yaml_error_at(ld, ev->start_mark, "unsupported tag '%s'",
+				     (const char *)tag);
+		return NULL;
+	}
+	if ((tag && !tag_is(tag, "str") && strcmp((const char *)tag, "!") != 0) ||
+	    (plain && tag == NULL)) {
+		if (strlen(s) != len)
+			goto string;
+		if ((plain && tag == NULL) || tag_is(tag, "null")) {
+			if (len == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+			    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
+				return json_null();
+		}
+		if ((plain && tag == NULL) || tag_is(tag, "bool")) {
+			if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 ||
+			    strcmp(s, "TRUE") == 0)
+				return json_true();
+			if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 ||
+			    strcmp(s, "FALSE") == 0)
+				return json_false();
+		}
+		if ((plain && tag == NULL) || tag_is(tag, "int") || tag_is(tag, "float")) {
+			r = parse_integer(s, &i);
+			if (r < 0) {
+				*err = yaml_error_at(ld, ev->start_mark,
+						     "integer '%s' is out of range", s);
+				return NULL;
+			}
+			if (r > 0)
+				return tag_is(tag, "float") ? json_real((double)i)
+							    : json_integer(i);
+			if (looks_like_float(s) && !tag_is(tag, "int")) {
+				v = json_real(strtod(s, NULL));
+				if (v)
+					return v;
+				*err = yaml_error_at(ld, ev->start_mark,
+						     "number '%s' is out of range", s);
+				return NULL;
+			}
+		}
+		if (tag) {
+			*err = yaml_error_at(ld, ev->start_mark,
+					     "'%s' is not a valid %s", s,
+					     (const char *)tag + 18);
+			return NULL;
+		}
+	}
+string:
+	v = json_stringn(s, len);
+	if (v == NULL)
+		*err = yaml_error_at(ld, ev->start_mark, "invalid UTF-8 in a string");
+	return v;
+}
+
+/* Applies "<<" sources: their keys fill in what the mapping lacks. */
+static int
+apply_merges(struct yaml_loader *ld, struct yaml_frame *f)
+{
+	size_t i;
+	json_t *src;
+
+	json_array_foreach(f->merges, i, src) {
+		const char *key;
+		json_t *value;
+
+		json_object_foreach(src, key, value) {
+			struct diag_loc vloc, kloc;
+
+			if (json_object_get(f->container, key))
+				continue;
+			json_object_set(f->container, key, value);
+			/* Merged keys point at where they were written. */
+			kloc = yaml_loc_key(ld->doc, src, key);
+			vloc = yaml_loc_value(ld->doc, src, key);
+			loc_put(ld->doc, f->container, LOC_KEY, key, 0, kloc.line, kloc.col);
+			loc_put(ld->doc, f->container, LOC_VALUE, key, 0, vloc.line, vloc.col);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Adds a finished node (a new reference in v) to the frame on top, or
+ * makes it the root. nodes is its expanded size; anchor binds it.
+ */
+static int
+add_node(struct yaml_loader *ld, json_t *v, size_t nodes, const char *anchor,
+	 yaml_mark_t mark)
+{
+	struct yaml_frame *f;
+	unsigned long line = (unsigned long)mark.line + 1;
+	unsigned long col = (unsigned long)mark.column + 1;
+	int ret = 0;
+
+	if (anchor) {
+		struct yaml_anchor *a = arena_alloc(ld->doc->arena, sizeof(*a));
+		const char *name = arena_strdup(ld->doc->arena, anchor);
+
+		/* A redefined anchor replaces the old one for later aliases. */
+		a->value = v;
+		a->nodes = nodes;
+		json_array_append(ld->anchored, v);
+		strmap_set(ld->anchors, name, a);
+	}
+	if (!json_is_boolean(v) && !json_is_null(v))
+		loc_put(ld->doc, v, LOC_NODE, NULL, 0, line, col);
+	if (ld->depth == 0) {
+		ld->doc->root = v;
+		ld->root_set = true;
+		return 0;
+	}
+	f = &ld->frames[ld->depth - 1];
+	f->nodes += nodes;
+	if (!f->is_map) {
+		size_t index = json_array_size(f->container);
+
+		loc_put(ld->doc, f->container, LOC_ITEM, NULL, index, line, col);
+		json_array_append_new(f->container, v);
+		return 0;
+	}
+	if (f->expect_key) {
+		/* Keys are strings; a scalar key node is converted. */
+		char buf[64];
+		const char *text = NULL;
+
+		if (json_is_string(v))
+			text = json_string_value(v);
+		else if (json_is_integer(v))
+			snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+				 json_integer_value(v)), text = buf;
+		else if (json_is_real(v))
+			snprintf(buf, sizeof(buf), "%.17g", json_real_value(v)), text = buf;
+		else if (json_is_true(v))
+			text = "true";
+		else if (json_is_false(v))
+			text = "false";
+		else if (json_is_null(v))
+			text = "null";
+		if (text == NULL) {
+			ret = yaml_error_at(ld, mark, "mapping keys must be scalars");
+			json_decref(v);
+			return ret;
+		}
+		if (json_is_string(v) && strlen(text) != json_string_length(v)) {
+			ret = yaml_error_at(ld, mark, "mapping keys must not contain NUL bytes");
+			json_decref(v);
+			return ret;
+		}
+		f->key = xstrdup(text);
+		f->key_line = line;
+		f->key_col = col;
+		f->expect_key = false;
+		json_decref(v);
+		return 0;
+	}
+	f->expect_key = true;
+	if (f->key_is_merge) {
+		size_t i;
+		json_t *item;
+
+		f->key_is_merge = false;
+		free(f->key);
+		f->key = NULL;
+		if (json_is_object(v)) {
+			json_array_append_new(f->merges, v);
+			return 0;
+		}
+		if (json_is_array(v)) {
+			json_array_foreach(v, i, item) {
+				if (!json_is_object(item)) {
+					json_decref(v);
+					return yaml_error_at(ld, mark,
+							     "'<<' merges mappings, not %s",
+							     json_is_array(item) ? "lists" : "scalars");
+				}
+				json_array_append(f->merges, item);
+			}
+			json_decref(v);
+			return 0;
+		}
+		json_decref(v);
+		return yaml_error_at(ld, mark, "'<<' merges mappings, not scalars");
+	}
+	if (json_object_get(f->container, f->key)) {
+		struct diag_loc first = yaml_loc_key(ld->doc, f->container, f->key);
+		yaml_mark_t kmark = mark;
+
+		kmark.line = f->key_line - 1;
+		kmark.column = f->key_col - 1;
+		ret = yaml_error_at(ld, kmark, "duplicate key '%s' (first at line %lu)",
+				    f->key, first.line);
+		json_decref(v);
+		return ret;
+	}
+	loc_put(ld->doc, f->container, LOC_KEY, f->key, 0, f->key_line, f->key_col);
+	loc_put(ld->doc, f->container, LOC_VALUE, f->key, 0, line, col);
+	json_object_set_new(f->container, f->key, v);
+	free(f->key);
+	f->key = NULL;
+	return 0;
+}
+
+static int
+push_frame(struct yaml_loader *ld, json_t *container, bool is_map,
+	   const yaml_char_t *anchor, const yaml_char_t *tag, yaml_mark_t mark)
+{
+	struct yaml_frame *f;
+
+	if (tag && strcmp((const char *)tag, "!") != 0 &&
+	    !tag_is(tag, is_map ? "map" : "seq")) {
+		json_decref(container);
+		return yaml_error_at(ld, mark, "unsupported tag '%s'", (const char *)tag);
+	}
+	if (ld->depth >= ld->limits->max_depth) {
+		json_decref(container);
+		return yaml_error_at(ld, mark, "nesting deeper than %u levels",
+				     ld->limits->max_depth);
+	}
+	if (ld->depth == ld->frames_alloc) {
+		ld->frames_alloc = ld->frames_alloc ? ld->frames_alloc * 2 : 16;
+		ld->frames = xreallocarray(ld->frames, ld->frames_alloc, sizeof(*f));
+	}
+	f = &ld->frames[ld->depth++];
+	memset(f, 0, sizeof(*f));
+	f->container = container;
+	f->is_map = is_map;
+	f->expect_key = true;
+	f->merges = is_map ? json_array() : NULL;
+	f->anchor = anchor ? xstrdup((const char *)anchor) : NULL;
+	f->nodes = 1;
+	f->line = (unsigned long)mark.line;
+	f->col = (unsigned long)mark.column;
+	return 0;
+}
+
+static int
+pop_frame(struct yaml_loader *ld)
+{
+	struct yaml_frame f = ld->frames[--ld->depth];
+	yaml_mark_t mark = { 0, f.line, f.col };
+	int ret = 0;
+
+	if (f.is_map && json_array_size(f.merges) > 0)
+		ret = apply_merges(ld, &f);
+	json_decref(f.merges);
+	free(f.key);
+	if (ret == 0)
+		ret = add_node(ld, f.container, f.nodes, f.anchor, mark);
+	else
+		json_decref(f.container);
+	free(f.anchor);
+	return ret;
+}
+
+static int
+count_node(struct yaml_loader *ld, yaml_mark_t mark)
+{
+	if (++ld->nodes > ld->limits->max_nodes)
+		return yaml_error_at(ld, mark, "more than %zu nodes",
+				     ld->limits->max_nodes);
+	return 0;
+}
+
+/* A plain "<<" in key position starts a merge. */
+static bool
+is_merge_key(const struct yaml_loader *ld, const yaml_event_t *ev)
+{
+	const struct yaml_frame *f;
+
+	if (ld->depth == 0)
+		return false;
+	f = &ld->frames[ld->depth - 1];
+	return f->is_map && f->expect_key &&
+	       ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       ev->data.scalar.tag == NULL &&
+	       strcmp((const char *)ev->data.scalar.value, "<<") == 0;
+}
+
+static int
+handle_event(struct yaml_loader *ld, yaml_event_t *ev)
+{
+	json_t *v;
+	int err = 0;
+
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (++ld->documents > 1)
+			return yaml_error_at(ld, ev->start_mark,
+					     "only one YAML document is allowed");
+		return 0;
+	case YAML_SCALAR_EVENT:
+		if ((err = count_node(ld, ev->start_mark)) < 0)
+			return err;
+		if (is_merge_key(ld, ev)) {
+			struct yaml_frame *f = &ld->frames[ld->depth - 1];
+
+			f->key = xstrdup("<<");
+			f->key_is_merge = true;
+			f->expect_key = false;
+			return 0;
+		}
+		v = scalar_value(ld, ev, &err);
+		if (v == NULL)
+			return err;
+		return add_node(ld, v, 1, (const char *)ev->data.scalar.anchor,
+				ev->start_mark);
+	case YAML_SEQUENCE_START_EVENT:
+		if ((err = count_node(ld, ev->start_mark)) < 0)
+			return err;
+		return push_frame(ld, json_array(), false,
+				  ev->data.sequence_start.anchor,
+				  ev->data.sequence_start.tag, ev->start_mark);
+	case YAML_MAPPING_START_EVENT:
+		if ((err = count_node(ld, ev->start_mark)) < 0)
+			return err;
+		return push_frame(ld, json_object(), true,
+				  ev->data.mapping_start.anchor,
+				  ev->data.mapping_start.tag, ev->start_mark);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		return pop_frame(ld);
+	case YAML_ALIAS_EVENT: {
+		const char *name = (const char *)ev->data.alias.anchor;
+		struct yaml_anchor *a = strmap_get(ld->anchors, name);
+
+		if (a == NULL)
+			return yaml_error_at(ld, ev->start_mark, "unknown alias '*%s'", name);
+		ld->alias_nodes += a->nodes;
+		if (ld->alias_nodes > ld->limits->max_alias_nodes)
+			return yaml_error_at(ld, ev->start_mark,
+					     "too many nodes through aliases (limit %zu)",
+					     ld->limits->max_alias_nodes);
+		return add_node(ld, json_incref(a->value), a->nodes, NULL,
+				ev->start_mark);
+	}
+	default:
+		return 0;
+	}
+}
+
+static void
+loader_release(struct yaml_loader *ld)
+{
+	while (ld->depth > 0) {
+		struct yaml_frame *f = &ld->frames[--ld->depth];
+
+		json_decref(f->container);
+		json_decref(f->merges);
+		free(f->key);
+		free(f->anchor);
+	}
+	free(ld->frames);
+	json_decref(ld->anchored);
+	strmap_free(ld->anchors);
+}
+
+int
+yaml_load_buffer(const char *name, const char *data, size_t len,
+		 const struct yaml_limits *limits, struct yaml_doc **out)
+{
+	struct yaml_loader ld;
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	struct yaml_doc *doc;
+	int ret = 0, done = 0;
+
+	*out = NULL;
+	if (limits == NULL)
+		limits = &YAML_LIMITS_DEFAULT;
+	doc = xcalloc(1, sizeof(*doc));
+	doc->name = xstrdup(name);
+	doc->arena = arena_new(0);
+	doc->locs = xcalloc(64, sizeof(*doc->locs));
+	doc->locs_mask = 63;
+	memset(&ld, 0, sizeof(ld));
+	ld.doc = doc;
+	ld.limits = limits;
+	ld.anchors = strmap_new(16);
+	ld.anchored = json_array();
+	if (len > limits->max_bytes) {
+		struct diag_loc loc = { name, 0, 0 };
+
+		ret = diag_error(CODE_EXIT_DATAERR, &loc, "'%s' is larger than %zu bytes",
+				 name, limits->max_bytes);
+		goto out;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		ret = diag_error(CODE_EXIT_SOFTWARE, NULL, "out of memory");
+		goto out;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			ret = parser_error(&ld, &parser, data, len);
+			break;
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		ret = handle_event(&ld, &ev);
+		yaml_event_delete(&ev);
+		if (ret < 0)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	if (ret == 0 && !ld.root_set)
+		doc->root = json_null();
+out:
+	loader_release(&ld);
+	if (ret < 0) {
+		yaml_doc_free(doc);
+		return ret;
+	}
+	*out = doc;
+	return 0;
+}
+
+int
+yaml_load_file(const char *path, const struct yaml_limits *limits,
+	       struct yaml_doc **out)
+{
+	struct input *in = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	int ret;
+
+	*out = NULL;
+	if (limits == NULL)
+		limits = &YAML_LIMITS_DEFAULT;
+	if ((ret = input_open(path, &in)) < 0)
+		return ret;
+	ret = input_read_all(in, limits->max_bytes, &data, &len);
+	if (ret == 0)
+		ret = yaml_load_buffer(input_name(in), data, len, limits, out);
+	input_close(in);
+	free(data);
+	return ret;
+}

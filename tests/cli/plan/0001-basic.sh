@@ -194,7 +194,7 @@ test_expect_success 'a literal secret never reaches the plan' '
 test_expect_success 'an input pattern that matches nothing is a warning, not an error' '
 	printf "version: 1\nservices:\n  a: {deploy: [x], inputs: [\"nope/**\"]}\n" >w.yaml &&
 	code-plan w.yaml >/dev/null 2>w.err &&
-	test_grep "w.yaml:3:36: warning: input .nope/\*\*. matches no files" w.err
+	test_grep "w.yaml:3:29: warning: input .nope/\*\*. matches no files" w.err
 '
 
 test_expect_success 'an empty services mapping is a valid, empty plan' '
@@ -202,6 +202,23 @@ test_expect_success 'an empty services mapping is a valid, empty plan' '
 	test_expect_code 0 code-plan --detailed-exitcode e.yaml >e.ndjson &&
 	jq -c "[.type, .services, .stages, .changed]" e.ndjson >got &&
 	echo "[\"plan\",0,0,0]" >want && test_cmp want got
+'
+
+test_expect_success 'a 100 MB manifest is refused quickly with a clear message' '
+	truncate -s 100M big.yaml &&
+	test_expect_code 65 code-plan big.yaml >out 2>err &&
+	test_must_be_empty out && test_grep "^code-plan: big.yaml: .*larger than" err
+'
+
+test_expect_success 'an unknown YAML tag is a located error' '
+	printf "version: 1\nservices:\n  a: {deploy: !shell [x]}\n" >tag.yaml &&
+	test_expect_code 65 code-plan tag.yaml 2>err &&
+	test_grep "^code-plan: tag.yaml:3:.*tag" err
+'
+
+test_expect_success 'a file of NUL bytes is an error, not a crash' '
+	head -c 4096 /dev/zero >nul.yaml &&
+	test_expect_code 65 code-plan nul.yaml 2>err && test_grep "^code-plan: nul.yaml" err
 '
 
 test_expect_success 'a full disk is exit 74 with a message' '
