@@ -80,6 +80,13 @@ diag_error(int code, const struct diag_loc *loc, const char *fmt, ...)
 }
 
 int
+diag_verror(int code, const struct diag_loc *loc, const char *fmt, va_list ap)
+{
+	diag_emit(NULL, loc, 0, fmt, ap);
+	return -code;
+}
+
+int
 diag_error_errno(int code, int errnum, const struct diag_loc *loc,
 		 const char *fmt, ...)
 {

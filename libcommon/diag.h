@@ -2,6 +2,8 @@
 #ifndef CODE_DIAG_H
 #define CODE_DIAG_H
 
+#include <stdarg.h>
+
 /*
  * A location in an input. line 0 means "no line" and col 0 "no column";
  * file NULL means no location at all. Messages print as
@@ -33,6 +35,8 @@ const char *diag_progname(void);
 /* Prints an error and returns -code, so `return diag_error(...)` works. */
 int diag_error(int code, const struct diag_loc *loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+int diag_verror(int code, const struct diag_loc *loc, const char *fmt,
+		va_list ap) __attribute__((format(printf, 3, 0)));
 /* Like diag_error, appending ": strerror(errnum)". */
 int diag_error_errno(int code, int errnum, const struct diag_loc *loc,
 		     const char *fmt, ...)

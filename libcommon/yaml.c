@@ -23,34 +23,36 @@ const struct yaml_limits YAML_LIMITS_DEFAULT = {
 	100000      /* max_alias_nodes */
 };
 
-enum loc_kind {
-	LOC_NODE = 1,   /* where a container or scalar value starts */
-	LOC_KEY,        /* where a mapping key is written */
-	LOC_VALUE,      /* where the value of a mapping key starts */
-	LOC_ITEM        /* where a sequence item starts */
-};
-
 /*
- * One remembered location. jansson shares its true/false/null values, so
- * scalars are found through their parent: (parent, key or index, kind).
+ * One remembered location, found through its parent because jansson
+ * shares its true/false/null values: a container itself (key NULL, index
+ * LOC_NODE_INDEX), a mapping member (key and value positions), or a
+ * sequence item. Kept small: big manifests have hundreds of thousands.
  */
+#define LOC_NODE_INDEX UINT32_MAX
+
 struct loc_entry {
-	uintptr_t parent;      /* 0: empty slot */
-	const char *key;       /* arena copy for LOC_KEY/LOC_VALUE, else NULL */
-	uint64_t hash;
-	size_t index;
-	unsigned kind;
-	unsigned long line;
-	unsigned long col;
+	uintptr_t parent;
+	const char *key;       /* arena copy for members, else NULL */
+	uint32_t index;
+	uint32_t line, col;    /* the node, the member's key, or the item */
+	uint32_t vline, vcol;  /* a member's value */
 };
 
 struct yaml_doc {
 	char *name;
 	json_t *root;
 	struct arena *arena;
-	struct loc_entry *locs; /* open addressing, load factor below 1/2 */
-	size_t locs_mask;
+	/*
+	 * Locations are written in event order and read only to report a
+	 * problem, so they are logged sequentially while loading and indexed
+	 * (open addressing over entry numbers) on the first lookup.
+	 */
+	struct loc_entry *locs;
 	size_t locs_count;
+	size_t locs_alloc;
+	uint32_t *index;        /* entry number + 1, 0 for empty; NULL until used */
+	size_t index_mask;
 };
 
 /* An anchored value and how many nodes it stands for once expanded. */
@@ -87,93 +89,126 @@ struct yaml_loader {
 	bool root_set;
 };
 
+/* murmur3's finaliser: every input bit reaches the low bits we index by. */
 static uint64_t
-loc_hash(uintptr_t parent, unsigned kind, uint64_t h)
+mix64(uint64_t x)
 {
-	uint64_t x = (uint64_t)parent * 0x9E3779B97F4A7C15ull;
-
-	x ^= h + 0x632BE59BD9B4E019ull + (x << 6) + (x >> 2);
-	x ^= (uint64_t)kind * 0xC2B2AE3D27D4EB4Full;
-	x ^= x >> 31;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
 	return x;
 }
 
-static struct loc_entry *
-loc_find(const struct yaml_doc *doc, uintptr_t parent, unsigned kind,
-	 const char *key, size_t index, uint64_t h)
+static uint32_t
+loc_hash(uintptr_t parent, const char *key, uint32_t index)
 {
-	size_t i = (size_t)loc_hash(parent, kind, h) & doc->locs_mask;
+	uint64_t h = key ? XXH3_64bits(key, strlen(key)) : index;
+
+	return (uint32_t)mix64((uint64_t)parent ^ mix64(h));
+}
+
+static bool
+loc_matches(const struct loc_entry *e, uintptr_t parent, const char *key,
+	    uint32_t index)
+{
+	return e->parent == parent && e->index == index &&
+	       (key ? e->key && strcmp(e->key, key) == 0 : e->key == NULL);
+}
+
+/* Returns the index slot of (parent, key, index): empty or a match. */
+static uint32_t *
+loc_index_find(const struct yaml_doc *doc, uintptr_t parent, const char *key,
+	       uint32_t index)
+{
+	size_t i = loc_hash(parent, key, index) & doc->index_mask;
 
 	for (;;) {
-		struct loc_entry *e = &doc->locs[i];
+		uint32_t *slot = &doc->index[i];
 
-		if (e->parent == 0)
-			return e;
-		if (e->parent == parent && e->kind == kind && e->hash == h &&
-		    (key ? e->key && strcmp(e->key, key) == 0 : e->index == index))
-			return e;
-		i = (i + 1) & doc->locs_mask;
+		if (*slot == 0 ||
+		    loc_matches(&doc->locs[*slot - 1], parent, key, index))
+			return slot;
+		i = (i + 1) & doc->index_mask;
 	}
 }
 
+/* Later entries win, as a re-put location should. */
 static void
-loc_grow(struct yaml_doc *doc)
+loc_build_index(struct yaml_doc *doc)
 {
-	struct loc_entry *old = doc->locs;
-	size_t old_size = doc->locs_mask + 1, i;
+	size_t size = 16, i;
 
-	doc->locs = xcalloc(old_size * 2, sizeof(*doc->locs));
-	doc->locs_mask = old_size * 2 - 1;
-	for (i = 0; i < old_size; i++) {
-		struct loc_entry *e = &old[i], *slot;
+	while (size < doc->locs_count * 2 + 2)
+		size <<= 1;
+	doc->index = xcalloc(size, sizeof(*doc->index));
+	doc->index_mask = size - 1;
+	for (i = 0; i < doc->locs_count; i++) {
+		const struct loc_entry *e = &doc->locs[i];
 
-		if (e->parent == 0)
-			continue;
-		slot = loc_find(doc, e->parent, e->kind, e->key, e->index, e->hash);
-		*slot = *e;
+		*loc_index_find(doc, e->parent, e->key, e->index) = (uint32_t)(i + 1);
 	}
-	free(old);
 }
 
-static void
-loc_put(struct yaml_doc *doc, const void *parent, unsigned kind,
-	const char *key, size_t index, unsigned long line, unsigned long col)
+static struct loc_entry *
+loc_append(struct yaml_doc *doc, const void *parent, const char *key,
+	   uint32_t index)
 {
-	uint64_t h = key ? XXH3_64bits(key, strlen(key)) : (uint64_t)index;
 	struct loc_entry *e;
 
-	if (parent == NULL)
-		return;
-	if ((doc->locs_count + 1) * 2 > doc->locs_mask + 1)
-		loc_grow(doc);
-	e = loc_find(doc, (uintptr_t)parent, kind, key, index, h);
-	if (e->parent == 0) {
-		e->parent = (uintptr_t)parent;
-		e->kind = kind;
-		e->key = key ? arena_strdup(doc->arena, key) : NULL;
-		e->index = index;
-		e->hash = h;
-		doc->locs_count++;
+	if (doc->locs_count == doc->locs_alloc) {
+		doc->locs_alloc = doc->locs_alloc ? doc->locs_alloc * 2 : 1024;
+		doc->locs = xreallocarray(doc->locs, doc->locs_alloc, sizeof(*e));
 	}
-	e->line = line;
-	e->col = col;
+	e = &doc->locs[doc->locs_count++];
+	e->parent = (uintptr_t)parent;
+	e->key = key ? arena_strdup(doc->arena, key) : NULL;
+	e->index = index;
+	return e;
+}
+
+static void
+loc_put(struct yaml_doc *doc, const void *parent, uint32_t index,
+	unsigned long line, unsigned long col)
+{
+	struct loc_entry *e = loc_append(doc, parent, NULL, index);
+
+	e->line = (uint32_t)line;
+	e->col = (uint32_t)col;
+	e->vline = e->vcol = 0;
+}
+
+static void
+loc_put_member(struct yaml_doc *doc, const void *object, const char *key,
+	       unsigned long kline, unsigned long kcol, unsigned long vline,
+	       unsigned long vcol)
+{
+	struct loc_entry *e = loc_append(doc, object, key, 0);
+
+	e->line = (uint32_t)kline;
+	e->col = (uint32_t)kcol;
+	e->vline = (uint32_t)vline;
+	e->vcol = (uint32_t)vcol;
 }
 
 static struct diag_loc
-loc_get(const struct yaml_doc *doc, const void *parent, unsigned kind,
-	const char *key, size_t index)
+loc_get(const struct yaml_doc *doc, const void *parent, const char *key,
+	uint32_t index, bool value)
 {
 	struct diag_loc loc = { doc ? doc->name : NULL, 0, 0 };
-	uint64_t h;
-	struct loc_entry *e;
+	uint32_t *slot;
 
 	if (doc == NULL || parent == NULL)
 		return loc;
-	h = key ? XXH3_64bits(key, strlen(key)) : (uint64_t)index;
-	e = loc_find(doc, (uintptr_t)parent, kind, key, index, h);
-	if (e->parent != 0) {
-		loc.line = e->line;
-		loc.col = e->col;
+	if (doc->index == NULL)
+		loc_build_index((struct yaml_doc *)doc);
+	slot = loc_index_find(doc, (uintptr_t)parent, key, index);
+	if (*slot != 0) {
+		const struct loc_entry *e = &doc->locs[*slot - 1];
+
+		loc.line = value ? e->vline : e->line;
+		loc.col = value ? e->vcol : e->col;
 	}
 	return loc;
 }
@@ -181,26 +216,31 @@ loc_get(const struct yaml_doc *doc, const void *parent, unsigned kind,
 struct diag_loc
 yaml_loc_node(const struct yaml_doc *doc, const json_t *node)
 {
-	return loc_get(doc, node, LOC_NODE, NULL, 0);
+	return loc_get(doc, node, NULL, LOC_NODE_INDEX, false);
 }
 
 struct diag_loc
 yaml_loc_key(const struct yaml_doc *doc, const json_t *object, const char *key)
 {
-	return loc_get(doc, object, LOC_KEY, key, 0);
+	return loc_get(doc, object, key, 0, false);
 }
 
 struct diag_loc
 yaml_loc_value(const struct yaml_doc *doc, const json_t *object,
 	       const char *key)
 {
-	return loc_get(doc, object, LOC_VALUE, key, 0);
+	return loc_get(doc, object, key, 0, true);
 }
 
 struct diag_loc
 yaml_loc_item(const struct yaml_doc *doc, const json_t *array, size_t index)
 {
-	return loc_get(doc, array, LOC_ITEM, NULL, index);
+	if (index >= LOC_NODE_INDEX) {
+		struct diag_loc loc = { doc ? doc->name : NULL, 0, 0 };
+
+		return loc;
+	}
+	return loc_get(doc, array, NULL, (uint32_t)index, false);
 }
 
 json_t *
@@ -223,6 +263,7 @@ yaml_doc_free(struct yaml_doc *doc)
 	json_decref(doc->root);
 	arena_free(doc->arena);
 	free(doc->locs);
+	free(doc->index);
 	free(doc->name);
 	free(doc);
 }
@@ -467,8 +508,8 @@ apply_merges(struct yaml_loader *ld, struct yaml_frame *f)
 			/* Merged keys point at where they were written. */
 			kloc = yaml_loc_key(ld->doc, src, key);
 			vloc = yaml_loc_value(ld->doc, src, key);
-			loc_put(ld->doc, f->container, LOC_KEY, key, 0, kloc.line, kloc.col);
-			loc_put(ld->doc, f->container, LOC_VALUE, key, 0, vloc.line, vloc.col);
+			loc_put_member(ld->doc, f->container, key, kloc.line, kloc.col,
+				       vloc.line, vloc.col);
 		}
 	}
 	return 0;
@@ -497,8 +538,8 @@ add_node(struct yaml_loader *ld, json_t *v, size_t nodes, const char *anchor,
 		json_array_append(ld->anchored, v);
 		strmap_set(ld->anchors, name, a);
 	}
-	if (!json_is_boolean(v) && !json_is_null(v))
-		loc_put(ld->doc, v, LOC_NODE, NULL, 0, line, col);
+	if (json_is_object(v) || json_is_array(v))
+		loc_put(ld->doc, v, LOC_NODE_INDEX, line, col);
 	if (ld->depth == 0) {
 		ld->doc->root = v;
 		ld->root_set = true;
@@ -509,7 +550,8 @@ add_node(struct yaml_loader *ld, json_t *v, size_t nodes, const char *anchor,
 	if (!f->is_map) {
 		size_t index = json_array_size(f->container);
 
-		loc_put(ld->doc, f->container, LOC_ITEM, NULL, index, line, col);
+		if (index < LOC_NODE_INDEX)
+			loc_put(ld->doc, f->container, (uint32_t)index, line, col);
 		json_array_append_new(f->container, v);
 		return 0;
 	}
@@ -587,8 +629,8 @@ add_node(struct yaml_loader *ld, json_t *v, size_t nodes, const char *anchor,
 		json_decref(v);
 		return ret;
 	}
-	loc_put(ld->doc, f->container, LOC_KEY, f->key, 0, f->key_line, f->key_col);
-	loc_put(ld->doc, f->container, LOC_VALUE, f->key, 0, line, col);
+	loc_put_member(ld->doc, f->container, f->key, f->key_line, f->key_col,
+		       line, col);
 	json_object_set_new(f->container, f->key, v);
 	free(f->key);
 	f->key = NULL;
@@ -765,8 +807,6 @@ yaml_load_buffer(const char *name, const char *data, size_t len,
 	doc = xcalloc(1, sizeof(*doc));
 	doc->name = xstrdup(name);
 	doc->arena = arena_new(0);
-	doc->locs = xcalloc(64, sizeof(*doc->locs));
-	doc->locs_mask = 63;
 	memset(&ld, 0, sizeof(ld));
 	ld.doc = doc;
 	ld.limits = limits;

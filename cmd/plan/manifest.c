@@ -2,6 +2,7 @@
 #include "cmd/plan/manifest.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "libcommon/exitcodes.h"
 #include "libcommon/secret.h"
 #include "libcommon/strbuf.h"
+#include "libcommon/strmap.h"
 #include "libcommon/suggest.h"
 #include "libcommon/units.h"
 #include "libcommon/xalloc.h"
@@ -69,6 +71,63 @@ manifest_type_name(const json_t *v)
 	}
 }
 
+/*
+ * Errors located at a member's value, a member's key or a list item. The
+ * location is looked up only here: finding it is the costly part, and
+ * valid manifests never need it.
+ */
+static int
+error_at_value(const struct yaml_doc *doc, const json_t *obj, const char *key,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int
+error_at_key(const struct yaml_doc *doc, const json_t *obj, const char *key,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int
+error_at_item(const struct yaml_doc *doc, const json_t *array, size_t index,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+error_at_value(const struct yaml_doc *doc, const json_t *obj, const char *key,
+	       const char *fmt, ...)
+{
+	struct diag_loc loc = yaml_loc_value(doc, obj, key);
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = diag_verror(CODE_EXIT_DATAERR, &loc, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static int
+error_at_key(const struct yaml_doc *doc, const json_t *obj, const char *key,
+	     const char *fmt, ...)
+{
+	struct diag_loc loc = yaml_loc_key(doc, obj, key);
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = diag_verror(CODE_EXIT_DATAERR, &loc, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static int
+error_at_item(const struct yaml_doc *doc, const json_t *array, size_t index,
+	      const char *fmt, ...)
+{
+	struct diag_loc loc = yaml_loc_item(doc, array, index);
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = diag_verror(CODE_EXIT_DATAERR, &loc, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 static size_t
 list_count(const char *const *list)
 {
@@ -124,7 +183,6 @@ manifest_duration_ms(const struct yaml_doc *doc, const json_t *obj,
 		     const char *key, uint64_t *out)
 {
 	const json_t *v = json_object_get(obj, key);
-	struct diag_loc loc = yaml_loc_value(doc, obj, key);
 
 	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
 	    json_integer_value(v) <= 100LL * 365 * 86400) {
@@ -139,7 +197,7 @@ manifest_duration_ms(const struct yaml_doc *doc, const json_t *obj,
 	if (json_is_string(v)) {
 		if (units_parse_duration_ms(json_string_value(v), out) == 0)
 			return 0;
-		return diag_error(CODE_EXIT_DATAERR, &loc,
+		return error_at_value(doc, obj, key,
 				  "'%s' must be a duration such as 250ms, 5s, 2m or 1h, not '%s'",
 				  key, json_string_value(v));
 	}
@@ -152,13 +210,12 @@ manifest_command(const struct yaml_doc *doc, const json_t *obj,
 		 const char *key, json_t **out)
 {
 	json_t *v = json_object_get(obj, key);
-	struct diag_loc loc = yaml_loc_value(doc, obj, key);
 	size_t i;
 	json_t *item;
 
 	if (json_is_string(v)) {
 		if (json_string_length(v) == 0)
-			return diag_error(CODE_EXIT_DATAERR, &loc,
+			return error_at_value(doc, obj, key,
 					  "'%s' is an empty command", key);
 		*out = json_incref(v);
 		return 0;
@@ -167,52 +224,54 @@ manifest_command(const struct yaml_doc *doc, const json_t *obj,
 		return manifest_type_error(doc, obj, key,
 					   "a command: a list of arguments or a shell string");
 	if (json_array_size(v) == 0)
-		return diag_error(CODE_EXIT_DATAERR, &loc, "'%s' is an empty command",
+		return error_at_value(doc, obj, key, "'%s' is an empty command",
 				  key);
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item)) {
-			struct diag_loc iloc = yaml_loc_item(doc, v, i);
-
-			return diag_error(CODE_EXIT_DATAERR, &iloc,
+			return error_at_item(doc, v, i,
 					  "arguments of '%s' must be strings, not %s",
 					  key, manifest_type_name(item));
 		}
 	}
 	if (json_string_length(json_array_get(v, 0)) == 0)
-		return diag_error(CODE_EXIT_DATAERR, &loc,
+		return error_at_value(doc, obj, key,
 				  "'%s' has an empty program name", key);
 	*out = json_incref(v);
 	return 0;
 }
-
 int
 manifest_string_list(const struct yaml_doc *doc, const json_t *obj,
 		     const char *key, json_t **out)
 {
 	json_t *v = json_object_get(obj, key);
-	size_t i, j;
+	struct strmap *seen;
+	size_t i;
 	json_t *item;
+	int ret = 0;
 
 	if (!json_is_array(v))
 		return manifest_type_error(doc, obj, key, "a list of strings");
+	seen = strmap_new(json_array_size(v));
 	json_array_foreach(v, i, item) {
-		struct diag_loc iloc = yaml_loc_item(doc, v, i);
-
-		if (!json_is_string(item))
-			return diag_error(CODE_EXIT_DATAERR, &iloc,
-					  "items of '%s' must be strings, not %s",
-					  key, manifest_type_name(item));
-		if (json_string_length(item) == 0)
-			return diag_error(CODE_EXIT_DATAERR, &iloc,
-					  "items of '%s' must not be empty", key);
-		for (j = 0; j < i; j++)
-			if (json_equal(item, json_array_get(v, j)))
-				return diag_error(CODE_EXIT_DATAERR, &iloc,
-						  "'%s' is listed twice in '%s'",
-						  json_string_value(item), key);
+		if (!json_is_string(item)) {
+			ret = error_at_item(doc, v, i, "items of '%s' must be strings, not %s",
+					    key, manifest_type_name(item));
+			break;
+		}
+		if (json_string_length(item) == 0) {
+			ret = error_at_item(doc, v, i, "items of '%s' must not be empty", key);
+			break;
+		}
+		if (!strmap_add(seen, json_string_value(item), item)) {
+			ret = error_at_item(doc, v, i, "'%s' is listed twice in '%s'",
+					    json_string_value(item), key);
+			break;
+		}
 	}
-	*out = json_incref(v);
-	return 0;
+	strmap_free(seen);
+	if (ret == 0)
+		*out = json_incref(v);
+	return ret;
 }
 
 int
@@ -221,12 +280,11 @@ manifest_integer(const struct yaml_doc *doc, const json_t *obj,
 		 json_int_t *out)
 {
 	const json_t *v = json_object_get(obj, key);
-	struct diag_loc loc = yaml_loc_value(doc, obj, key);
 
 	if (!json_is_integer(v))
 		return manifest_type_error(doc, obj, key, "an integer");
 	if (json_integer_value(v) < min || json_integer_value(v) > max)
-		return diag_error(CODE_EXIT_DATAERR, &loc,
+		return error_at_value(doc, obj, key,
 				  "'%s' must be between %" JSON_INTEGER_FORMAT
 				  " and %" JSON_INTEGER_FORMAT ", not %" JSON_INTEGER_FORMAT,
 				  key, min, max, json_integer_value(v));
@@ -238,17 +296,16 @@ int
 manifest_check_name(const struct yaml_doc *doc, const json_t *services,
 		    const char *name)
 {
-	struct diag_loc loc = yaml_loc_key(doc, services, name);
 	size_t i, len = strlen(name);
 
 	if (len == 0 || len > 128)
-		return diag_error(CODE_EXIT_DATAERR, &loc,
+		return error_at_key(doc, services, name,
 				  "service names must be 1 to 128 characters long");
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 
 		if (!isalnum(c) && c != '_' && c != '-' && (c != '.' || i == 0))
-			return diag_error(CODE_EXIT_DATAERR, &loc,
+			return error_at_key(doc, services, name,
 					  "service name '%s' may hold only letters, digits, '_', '-' and '.'",
 					  name);
 	}
@@ -308,14 +365,11 @@ manifest_env(const struct yaml_doc *doc, const json_t *obj, const char *key,
 	}
 	resolved = json_object();
 	json_object_foreach((json_t *)env, name, value) {
-		struct diag_loc loc = yaml_loc_value(doc, env, name);
 		json_t *text;
 
 		if (!env_name_valid(name)) {
-			struct diag_loc kloc = yaml_loc_key(doc, env, name);
-
-			diag_error(CODE_EXIT_DATAERR, &kloc,
-				   "'%s' is not a valid environment variable name", name);
+			error_at_key(doc, env, name,
+				     "'%s' is not a valid environment variable name", name);
 			goto out;
 		}
 		if (json_is_string(value))
@@ -328,13 +382,15 @@ manifest_env(const struct yaml_doc *doc, const json_t *obj, const char *key,
 		else if (json_is_boolean(value))
 			text = json_string(json_is_true(value) ? "true" : "false");
 		else {
-			diag_error(CODE_EXIT_DATAERR, &loc,
-				   "value of '%s' must be a string, number or boolean, not %s",
-				   name, manifest_type_name(value));
+			error_at_value(doc, env, name,
+				       "value of '%s' must be a string, number or boolean, not %s",
+				       name, manifest_type_name(value));
 			goto out;
 		}
 		if (secret_name_matches(name, declared, n_declared) &&
 		    !env_is_reference(json_string_value(text))) {
+			struct diag_loc loc = yaml_loc_value(doc, env, name);
+
 			/* The plan is printed, logged and tee'd: a literal
 			 * secret must not travel in it. */
 			diag_warn(&loc,
@@ -471,11 +527,10 @@ parse_canary(const struct yaml_doc *doc, const json_t *svc, json_t *config)
 		goto out;
 	}
 	json_array_foreach(steps, i, step) {
-		struct diag_loc loc = yaml_loc_item(doc, steps, i);
 		json_int_t w = json_integer_value(step);
 
 		if (!json_is_integer(step) || w < 1 || w > 100 || w <= last) {
-			ret = diag_error(CODE_EXIT_DATAERR, &loc,
+			ret = error_at_item(doc, steps, i,
 					 "canary steps must be increasing percentages from 1 to 100");
 			goto out;
 		}
@@ -550,7 +605,6 @@ parse_strategy_value(const struct yaml_doc *doc, const json_t *obj,
 		     const char **out)
 {
 	const json_t *v = json_object_get(obj, "strategy");
-	struct diag_loc loc = yaml_loc_value(doc, obj, "strategy");
 	size_t i;
 
 	if (!json_is_string(v))
@@ -565,11 +619,22 @@ parse_strategy_value(const struct yaml_doc *doc, const json_t *obj,
 		const char *hint = suggest_closest(json_string_value(v), strategies,
 						   list_count(strategies));
 
-		return diag_error(CODE_EXIT_DATAERR, &loc,
-				  "unknown strategy '%s'%s%s%s (use rolling, all_at_once, blue_green or canary)",
+		return error_at_value(doc, obj, "strategy",
+				      "unknown strategy '%s'%s%s%s (use rolling, all_at_once, blue_green or canary)",
 				  json_string_value(v), hint ? "; did you mean '" : "",
 				  hint ? hint : "", hint ? "'?" : "");
 	}
+}
+
+/* Located at the strategy, or at the service when it is a default. */
+static int
+strategy_error(const struct yaml_doc *doc, const json_t *svc, const char *msg)
+{
+	struct diag_loc loc = json_object_get(svc, "strategy")
+				      ? yaml_loc_value(doc, svc, "strategy")
+				      : yaml_loc_node(doc, svc);
+
+	return diag_error(CODE_EXIT_DATAERR, &loc, "%s", msg);
 }
 
 /* Checks that strategy-specific keys come with their strategy. */
@@ -591,20 +656,18 @@ check_strategy_keys(const struct yaml_doc *doc, const json_t *svc,
 				  "'canary' applies only to strategy 'canary', not '%s'",
 				  strategy);
 	}
-	loc = json_object_get(svc, "strategy") ? yaml_loc_value(doc, svc, "strategy")
-						: yaml_loc_node(doc, svc);
 	if (strcmp(strategy, "canary") == 0) {
 		if (json_object_get(svc, "canary") == NULL)
-			return diag_error(CODE_EXIT_DATAERR, &loc,
-					  "strategy 'canary' needs a 'canary' mapping with 'steps'");
+			return strategy_error(doc, svc,
+					      "strategy 'canary' needs a 'canary' mapping with 'steps'");
 		if (json_object_get(svc, "switch") == NULL)
-			return diag_error(CODE_EXIT_DATAERR, &loc,
-					  "strategy 'canary' needs 'switch', the command that sets the traffic weight");
+			return strategy_error(doc, svc,
+					      "strategy 'canary' needs 'switch', the command that sets the traffic weight");
 	}
 	if (strcmp(strategy, "blue_green") == 0 &&
 	    json_object_get(svc, "switch") == NULL)
-		return diag_error(CODE_EXIT_DATAERR, &loc,
-				  "strategy 'blue_green' needs 'switch', the command that moves traffic");
+		return strategy_error(doc, svc,
+				      "strategy 'blue_green' needs 'switch', the command that moves traffic");
 	return 0;
 }
 
