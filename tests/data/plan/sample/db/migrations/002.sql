@@ -1,0 +1,1 @@
+create index orders_user_id on orders (user_id);

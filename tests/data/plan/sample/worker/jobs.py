@@ -1,0 +1,2 @@
+def send_receipt(order_id):
+    print("receipt", order_id)
