@@ -25,8 +25,8 @@ cli_parser_init(struct cli_parser *p, const struct cli_spec *spec, int argc,
 	struct strbuf shortopts = STRBUF_INIT;
 	size_t i;
 
-	/* Leading '+': stop at the first operand, so "-- CMD -x" stays CMD's. */
-	strbuf_addstr(&shortopts, "+:");
+	/* '+' stops at the first operand, so "CMD -x" stays CMD's. */
+	strbuf_addstr(&shortopts, spec->stop_at_operand ? "+:" : ":");
 	for (i = 0; i < spec->n_options; i++) {
 		const struct cli_option *o = &spec->options[i];
 
@@ -51,7 +51,8 @@ cli_parser_init(struct cli_parser *p, const struct cli_spec *spec, int argc,
 	p->arg = NULL;
 	p->longopts = longopts;
 	p->shortopts = strbuf_detach(&shortopts, NULL);
-	optind = 1;
+	/* 0, not 1: glibc then also resets its permutation state. */
+	optind = 0;
 	opterr = 0;
 }
 

@@ -45,6 +45,13 @@ struct cli_spec {
 	const struct cli_option *options;
 	size_t n_options;
 	const char *epilogue;       /* printed after the options, or NULL */
+	/*
+	 * false (the default): options may follow operands, as GNU tools
+	 * allow ("code-plan deploy.yaml --state s.json"). true: options end
+	 * at the first operand, for tools that run "CMD ARGS..." whose
+	 * options are the command's own.
+	 */
+	bool stop_at_operand;
 };
 
 /*

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cmd/plan/inputs.h"
+#include "libcommon/diag.h"
+#include "libcommon/exitcodes.h"
 #include "libcommon/hash.h"
 
 static bool
@@ -22,12 +24,21 @@ static int
 digest_service(const struct manifest *m, struct plan_service *s)
 {
 	struct hasher *h;
-	json_t *entry;
 	int ret;
 
-	entry = json_pack("{s:s,s:O}", "service", s->name, "config", s->config);
-	hash_json_hex(entry, s->config_digest);
-	json_decref(entry);
+	/*
+	 * The config is built in a fixed key order, so its compact dump is
+	 * canonical: it is digested here and written as the step record.
+	 */
+	s->config_json = json_dumps(s->config, JSON_COMPACT);
+	if (s->config_json == NULL)
+		return diag_error(CODE_EXIT_SOFTWARE, NULL, "cannot encode service '%s'",
+				  s->name);
+	h = hasher_new();
+	hasher_update_str(h, s->name);
+	hasher_update_str(h, s->config_json);
+	hasher_hex(h, s->config_digest);
+	hasher_free(h);
 	if (s->inputs) {
 		ret = inputs_digest(m->doc, m->base_dir, s->inputs, s->inputs_digest);
 		if (ret < 0)

@@ -8,10 +8,53 @@
 
 #define PLAN_RECORD_VERSION 1
 
+/* Service names are checked to [A-Za-z0-9_.-]; escaping is belt and braces. */
+static void
+add_json_string(struct strbuf *sb, const char *s)
+{
+	strbuf_addch(sb, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			strbuf_addf(sb, "\\%c", c);
+		else if (c < 0x20)
+			strbuf_addf(sb, "\\u%04x", c);
+		else
+			strbuf_addch(sb, (char)c);
+	}
+	strbuf_addch(sb, '"');
+}
+
+/*
+ * A step record is its plan fields, then the service's config dumped once
+ * by plan_decide (its digest was made from the same bytes), then the two
+ * component digests: written as text, not rebuilt as a JSON object.
+ */
+static int
+emit_step(struct output *o, const struct plan_service *s, struct strbuf *line)
+{
+	size_t len = strlen(s->config_json);
+
+	strbuf_reset(line);
+	strbuf_addf(line, "{\"type\":\"step\",\"stage\":%u,\"service\":", s->stage);
+	add_json_string(line, s->name);
+	strbuf_addf(line, ",\"action\":\"%s\",\"reason\":\"%s\",\"digest\":\"%s\"",
+		    s->action, s->reason, s->digest);
+	if (len > 2) {
+		strbuf_addch(line, ',');
+		strbuf_add(line, s->config_json + 1, len - 2);
+	}
+	strbuf_addf(line, ",\"config_digest\":\"%s\",\"inputs_digest\":\"%s\"}\n",
+		    s->config_digest, s->inputs_digest);
+	return output_write(o, line->buf, line->len);
+}
+
 static int
 emit_ndjson(struct output *o, const struct manifest *m, const size_t *order,
 	    const struct plan_summary *sum)
 {
+	struct strbuf line = STRBUF_INIT;
 	json_t *rec;
 	size_t i;
 	int ret;
@@ -25,19 +68,9 @@ emit_ndjson(struct output *o, const struct manifest *m, const size_t *order,
 			"format", m->format == MANIFEST_DEPLOY_CODE ? "deploy-code" : "native");
 	ret = ndjson_write_record(o, rec);
 	json_decref(rec);
-	for (i = 0; ret == 0 && i < m->n_services; i++) {
-		const struct plan_service *s = &m->services[order[i]];
-
-		rec = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s}", "type", "step",
-				"stage", (json_int_t)s->stage, "service", s->name,
-				"action", s->action, "reason", s->reason,
-				"digest", s->digest);
-		json_object_update(rec, s->config);
-		json_object_set_new(rec, "config_digest", json_string(s->config_digest));
-		json_object_set_new(rec, "inputs_digest", json_string(s->inputs_digest));
-		ret = ndjson_write_record(o, rec);
-		json_decref(rec);
-	}
+	for (i = 0; ret == 0 && i < m->n_services; i++)
+		ret = emit_step(o, &m->services[order[i]], &line);
+	strbuf_release(&line);
 	return ret;
 }
 

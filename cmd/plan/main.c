@@ -47,12 +47,14 @@ static const char *const plan_usage[] = {
 };
 
 static const struct cli_spec plan_spec = {
-	"code-plan", plan_usage,
-	"Reads a deployment manifest and prints the ordered steps to deploy it:\n"
-	"one 'plan' record, then one 'step' record per service in stage order.",
-	plan_options, sizeof(plan_options) / sizeof(plan_options[0]),
-	"Exit status: 0 done (with --detailed-exitcode: nothing to do), 2 changes\n"
-	"(--detailed-exitcode), 64 usage, 65 invalid manifest or state, 66 unreadable input."
+	.name = "code-plan",
+	.usage = plan_usage,
+	.summary = "Reads a deployment manifest and prints the ordered steps to deploy it:\n"
+		   "one 'plan' record, then one 'step' record per service in stage order.",
+	.options = plan_options,
+	.n_options = sizeof(plan_options) / sizeof(plan_options[0]),
+	.epilogue = "Exit status: 0 done (with --detailed-exitcode: nothing to do), 2 changes\n"
+		    "(--detailed-exitcode), 64 usage, 65 invalid manifest or state, 66 unreadable input.",
 };
 
 struct plan_args {

@@ -344,13 +344,19 @@ env_is_reference(const char *value)
 	return ok;
 }
 
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int
 manifest_env(const struct yaml_doc *doc, const json_t *obj, const char *key,
 	     const json_t *secrets, json_t *config)
 {
 	const json_t *env = json_object_get(obj, key);
-	const char **declared = NULL;
-	size_t n_declared = 0, i;
+	const char **declared = NULL, **names = NULL;
+	size_t n_declared = 0, n_names = 0, i, k;
 	const char *name;
 	json_t *value, *resolved = NULL;
 	int ret = -CODE_EXIT_DATAERR;
@@ -363,8 +369,18 @@ manifest_env(const struct yaml_doc *doc, const json_t *obj, const char *key,
 		for (i = 0; i < n_declared; i++)
 			declared[i] = json_string_value(json_array_get(secrets, i));
 	}
+	/*
+	 * Variables go in name order: the config is dumped as it is built
+	 * for its digest, so reordering a manifest must not change it.
+	 */
+	names = xcalloc(json_object_size(env) + 1, sizeof(*names));
+	json_object_foreach((json_t *)env, name, value)
+		names[n_names++] = name;
+	qsort(names, n_names, sizeof(*names), name_cmp);
 	resolved = json_object();
-	json_object_foreach((json_t *)env, name, value) {
+	for (k = 0; k < n_names; k++) {
+		name = names[k];
+		value = json_object_get(env, name);
 		json_t *text;
 
 		if (!env_name_valid(name)) {
@@ -406,6 +422,7 @@ manifest_env(const struct yaml_doc *doc, const json_t *obj, const char *key,
 out:
 	json_decref(resolved);
 	free(declared);
+	free(names);
 	return ret;
 }
 
@@ -975,6 +992,7 @@ manifest_release(struct manifest *m)
 
 	for (i = 0; i < m->n_services; i++) {
 		json_decref(m->services[i].config);
+		free(m->services[i].config_json);
 		free(m->services[i].depends_on);
 		free(m->services[i].dep_index);
 	}

@@ -20,6 +20,7 @@ struct plan_service {
 	const char *name;          /* borrowed from the document */
 	const json_t *node;        /* borrowed: the service's mapping */
 	json_t *config;            /* owned: resolved step fields, record order */
+	char *config_json;         /* owned: config dumped compact, once */
 	const json_t *deps_node;   /* borrowed: the dependency list, for locations */
 	const char **depends_on;   /* owned array of borrowed names */
 	size_t n_depends_on;

@@ -24,7 +24,9 @@ while IFS= read -r line; do
 	case $line in ''|'#'*) continue ;; esac
 	missing=""
 	# Command words: the first word and each word after |, ;, && or ||.
-	for word in $(printf '%s\n' "$line" | sed -E 's/(\|\||&&|[|;])/\n/g' |
+	# Quoted text is blanked first: a '|' inside a jq filter is no pipe.
+	for word in $(printf '%s\n' "$line" | sed -E "s/'[^']*'/Q/g; s/\"[^\"]*\"/Q/g" |
+			sed -E 's/(\|\||&&|[|;])/\n/g' |
 			awk '{ for (i = 1; i <= NF; i++) if ($i !~ /=/) { print $i; break } }'); do
 		command -v "$word" >/dev/null 2>&1 || missing="$missing $word"
 	done

@@ -19,7 +19,11 @@ static const struct cli_option options[] = {
 static const char *const usage[] = { "[--state FILE] MANIFEST", NULL };
 static const struct cli_spec spec = {
 	"code-test", usage, "Tests the option table.", options,
-	sizeof(options) / sizeof(options[0]), NULL
+	sizeof(options) / sizeof(options[0]), NULL, false
+};
+static const struct cli_spec run_spec = {
+	"code-test", usage, "Tests the option table.", options,
+	sizeof(options) / sizeof(options[0]), NULL, true
 };
 
 /* Runs a parse in a child; returns its exit status and captures stdout/err. */
@@ -72,7 +76,7 @@ main(void)
 	int c;
 
 	diag_setup("code-test");
-	cli_parser_init(&p, &spec, 8, argv1);
+	cli_parser_init(&p, &run_spec, 8, argv1);
 	while ((c = cli_next(&p)) != -1) {
 		if (c == OPT_STATE)
 			state = p.arg;
@@ -82,8 +86,21 @@ main(void)
 	is_str(state, "s.json", "a short-named option with a separate argument");
 	is_str(format, "text", "a long option with =argument");
 	is_int(p.level, -1, "-q after -v wins");
-	is_int(cli_operand_index(&p), 6, "parsing stops at the first operand");
+	is_int(cli_operand_index(&p), 6, "with stop_at_operand, parsing stops at the first operand");
 	cli_parser_release(&p);
+	{
+		char *argv2[] = { "code-test", "m.yaml", "--state", "late.json", NULL };
+
+		state = NULL;
+		cli_parser_init(&p, &spec, 4, argv2);
+		while ((c = cli_next(&p)) != -1)
+			if (c == OPT_STATE)
+				state = p.arg;
+		is_str(state, "late.json", "options may follow the operand");
+		is_int(cli_operand_index(&p), 3, "the operand is moved after the options");
+		is_str(argv2[cli_operand_index(&p)], "m.yaml", "and is still there");
+		cli_parser_release(&p);
+	}
 
 	is_int(run_child(help, 2, out, sizeof(out)), 0, "--help exits 0");
 	ok(strstr(out, "Usage: code-test [--state FILE] MANIFEST") != NULL, "--help prints the usage");

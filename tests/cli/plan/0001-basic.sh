@@ -72,7 +72,7 @@ test_expect_success 'steps are resolved against defaults, durations in _ms' '
 	jq -c "select(.service==\"db\") | [.strategy, .targets, .timeout_ms, .retries, .batch, .health.timeout_ms, .health.interval_ms, .health.expect, .depends_on]" plan.ndjson >got &&
 	echo "[\"rolling\",[\"db1\",\"db2\"],300000,2,2,5000,2000,200,[]]" >want && test_cmp want got &&
 	jq -c "select(.service==\"api\") | [.timeout_ms, .canary, .monitor, .env, .secrets, .depends_on]" plan.ndjson >got &&
-	echo "[90000,{\"steps\":[10,50,100],\"pause_ms\":30000,\"gate\":[\"code-logscan\",\"--count\",\"api.log\"]},{\"duration_ms\":300000,\"interval_ms\":5000,\"max_interval_ms\":60000},{\"REGION\":\"eu-1\",\"API_TOKEN\":\"\${API_TOKEN}\"},[\"API_TOKEN\"],[\"db\",\"cache\"]]" >want &&
+	echo "[90000,{\"steps\":[10,50,100],\"pause_ms\":30000,\"gate\":[\"code-logscan\",\"--count\",\"api.log\"]},{\"duration_ms\":300000,\"interval_ms\":5000,\"max_interval_ms\":60000},{\"API_TOKEN\":\"\${API_TOKEN}\",\"REGION\":\"eu-1\"},[\"API_TOKEN\"],[\"db\",\"cache\"]]" >want &&
 	test_cmp want got
 '
 
