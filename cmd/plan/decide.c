@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "cmd/plan/inputs.h"
-#include "libcommon/diag.h"
-#include "libcommon/exitcodes.h"
 #include "libcommon/hash.h"
+#include "libcommon/jsonw.h"
+#include "libcommon/strbuf.h"
 
 static bool
 name_listed(const char *name, const char **list, size_t n)
@@ -23,6 +23,7 @@ name_listed(const char *name, const char **list, size_t n)
 static int
 digest_service(const struct manifest *m, struct plan_service *s)
 {
+	struct strbuf dump = STRBUF_INIT;
 	struct hasher *h;
 	int ret;
 
@@ -30,10 +31,8 @@ digest_service(const struct manifest *m, struct plan_service *s)
 	 * The config is built in a fixed key order, so its compact dump is
 	 * canonical: it is digested here and written as the step record.
 	 */
-	s->config_json = json_dumps(s->config, JSON_COMPACT);
-	if (s->config_json == NULL)
-		return diag_error(CODE_EXIT_SOFTWARE, NULL, "cannot encode service '%s'",
-				  s->name);
+	jsonw_append(&dump, s->config);
+	s->config_json = strbuf_detach(&dump, NULL);
 	h = hasher_new();
 	hasher_update_str(h, s->name);
 	hasher_update_str(h, s->config_json);

@@ -3,28 +3,11 @@
 
 #include <string.h>
 
+#include "libcommon/jsonw.h"
 #include "libcommon/ndjson.h"
 #include "libcommon/strbuf.h"
 
 #define PLAN_RECORD_VERSION 1
-
-/* Service names are checked to [A-Za-z0-9_.-]; escaping is belt and braces. */
-static void
-add_json_string(struct strbuf *sb, const char *s)
-{
-	strbuf_addch(sb, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			strbuf_addf(sb, "\\%c", c);
-		else if (c < 0x20)
-			strbuf_addf(sb, "\\u%04x", c);
-		else
-			strbuf_addch(sb, (char)c);
-	}
-	strbuf_addch(sb, '"');
-}
 
 /*
  * A step record is its plan fields, then the service's config dumped once
@@ -37,16 +20,26 @@ emit_step(struct output *o, const struct plan_service *s, struct strbuf *line)
 	size_t len = strlen(s->config_json);
 
 	strbuf_reset(line);
-	strbuf_addf(line, "{\"type\":\"step\",\"stage\":%u,\"service\":", s->stage);
-	add_json_string(line, s->name);
-	strbuf_addf(line, ",\"action\":\"%s\",\"reason\":\"%s\",\"digest\":\"%s\"",
-		    s->action, s->reason, s->digest);
+	strbuf_addstr(line, "{\"type\":\"step\",\"stage\":");
+	jsonw_append_int(line, (long long)s->stage);
+	strbuf_addstr(line, ",\"service\":");
+	jsonw_append_string(line, s->name, strlen(s->name));
+	strbuf_addstr(line, ",\"action\":\"");
+	strbuf_addstr(line, s->action);
+	strbuf_addstr(line, "\",\"reason\":\"");
+	strbuf_addstr(line, s->reason);
+	strbuf_addstr(line, "\",\"digest\":\"");
+	strbuf_addstr(line, s->digest);
+	strbuf_addch(line, '"');
 	if (len > 2) {
 		strbuf_addch(line, ',');
 		strbuf_add(line, s->config_json + 1, len - 2);
 	}
-	strbuf_addf(line, ",\"config_digest\":\"%s\",\"inputs_digest\":\"%s\"}\n",
-		    s->config_digest, s->inputs_digest);
+	strbuf_addstr(line, ",\"config_digest\":\"");
+	strbuf_addstr(line, s->config_digest);
+	strbuf_addstr(line, "\",\"inputs_digest\":\"");
+	strbuf_addstr(line, s->inputs_digest);
+	strbuf_addstr(line, "\"}\n");
 	return output_write(o, line->buf, line->len);
 }
 
