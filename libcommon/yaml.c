@@ -482,9 +482,10 @@ scalar_value(const struct yaml_loader *ld, const yaml_event_t *ev, int *err)
 		}
 	}
 string:
-	v = json_stringn(s, len);
+	/* libyaml's reader has already rejected invalid UTF-8. */
+	v = json_stringn_nocheck(s, len);
 	if (v == NULL)
-		*err = yaml_error_at(ld, ev->start_mark, "invalid UTF-8 in a string");
+		*err = diag_error(CODE_EXIT_SOFTWARE, NULL, "out of memory");
 	return v;
 }
 
@@ -504,7 +505,7 @@ apply_merges(struct yaml_loader *ld, struct yaml_frame *f)
 
 			if (json_object_get(f->container, key))
 				continue;
-			json_object_set(f->container, key, value);
+			json_object_set_nocheck(f->container, key, value);
 			/* Merged keys point at where they were written. */
 			kloc = yaml_loc_key(ld->doc, src, key);
 			vloc = yaml_loc_value(ld->doc, src, key);
@@ -631,7 +632,7 @@ add_node(struct yaml_loader *ld, json_t *v, size_t nodes, const char *anchor,
 	}
 	loc_put_member(ld->doc, f->container, f->key, f->key_line, f->key_col,
 		       line, col);
-	json_object_set_new(f->container, f->key, v);
+	json_object_set_new_nocheck(f->container, f->key, v);
 	free(f->key);
 	f->key = NULL;
 	return 0;
