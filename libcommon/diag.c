@@ -40,6 +40,10 @@ diag_progname(void)
 	return diag_name;
 }
 
+static void
+diag_emit(const char *prefix, const struct diag_loc *loc, int errnum,
+	  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
 /* One write per message, so lines from parallel processes do not mix. */
 static void
 diag_emit(const char *prefix, const struct diag_loc *loc, int errnum,

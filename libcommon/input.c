@@ -14,6 +14,7 @@
 #include "libcommon/diag.h"
 #include "libcommon/exitcodes.h"
 #include "libcommon/strbuf.h"
+#include "libcommon/units.h"
 #include "libcommon/xalloc.h"
 
 /*
@@ -48,26 +49,6 @@ struct input {
 	int failed;         /* sticky: the negated exit code of the first error */
 	ZSTD_DCtx *dctx;
 };
-
-/* Writes a byte count the way people say it: "16 MiB", "1000 bytes". */
-static void
-input_format_size(size_t n, char *buf, size_t len)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	const char *unit = NULL;
-	size_t i;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (n == 0 || n % 1024 != 0)
-			break;
-		n /= 1024;
-		unit = units[i];
-	}
-	if (unit)
-		snprintf(buf, len, "%zu %s", n, unit);
-	else
-		snprintf(buf, len, "%zu byte%s", n, n == 1 ? "" : "s");
-}
 
 static int
 input_has_suffix(const char *s, const char *suffix)
@@ -384,7 +365,7 @@ input_too_large(const struct input *in, size_t max_bytes)
 	struct diag_loc loc = diag_file(in->name);
 	char limit[64];
 
-	input_format_size(max_bytes, limit, sizeof(limit));
+	units_format_size(max_bytes, limit, sizeof(limit));
 	return diag_error(CODE_EXIT_DATAERR, &loc, "'%s' is larger than %s", in->name, limit);
 }
 

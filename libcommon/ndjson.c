@@ -10,6 +10,7 @@
 #include "libcommon/diag.h"
 #include "libcommon/exitcodes.h"
 #include "libcommon/strbuf.h"
+#include "libcommon/units.h"
 #include "libcommon/xalloc.h"
 
 /*
@@ -37,26 +38,6 @@ struct ndjson_reader {
 	unsigned long line;  /* lines consumed, so the number of the current one */
 	unsigned long skipped;
 };
-
-/* Writes a byte count the way people say it: "16 MiB", "1000 bytes". */
-static void
-reader_format_size(size_t n, char *buf, size_t len)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	const char *unit = NULL;
-	size_t i;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (n == 0 || n % 1024 != 0)
-			break;
-		n /= 1024;
-		unit = units[i];
-	}
-	if (unit)
-		snprintf(buf, len, "%zu %s", n, unit);
-	else
-		snprintf(buf, len, "%zu byte%s", n, n == 1 ? "" : "s");
-}
 
 /*
  * Appends to buf[start, end), first moving the unsplit tail to the front
@@ -203,7 +184,7 @@ reader_line_too_long(struct ndjson_reader *r)
 {
 	char limit[64];
 
-	reader_format_size(r->max_line, limit, sizeof(limit));
+	units_format_size(r->max_line, limit, sizeof(limit));
 	return reader_invalid(r, 0, "line longer than %s", limit);
 }
 

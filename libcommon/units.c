@@ -169,3 +169,23 @@ units_format_duration_ms(uint64_t ms, char *buf, unsigned long bufsize)
 		used += (size_t)w;
 	}
 }
+
+void
+units_format_size(uint64_t bytes, char *buf, unsigned long bufsize)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	const char *unit = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (bytes == 0 || bytes % 1024 != 0)
+			break;
+		bytes /= 1024;
+		unit = units[i];
+	}
+	if (unit)
+		snprintf(buf, bufsize, "%llu %s", (unsigned long long)bytes, unit);
+	else
+		snprintf(buf, bufsize, "%llu byte%s", (unsigned long long)bytes,
+			 bytes == 1 ? "" : "s");
+}

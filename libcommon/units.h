@@ -22,4 +22,10 @@ int units_parse_size(const char *s, uint64_t *out_bytes);
 /* Writes a duration as the shortest exact form ("300ms", "5m", "1h30m"). */
 void units_format_duration_ms(uint64_t ms, char *buf, unsigned long bufsize);
 
+/*
+ * Writes a size for messages: "64 MiB" when it is a whole number of a
+ * binary unit, else "1000 bytes".
+ */
+void units_format_size(uint64_t bytes, char *buf, unsigned long bufsize);
+
 #endif

@@ -83,5 +83,11 @@ main(void)
 	is_str(buf, "1h30m250ms", "mixed units format exactly");
 	units_format_duration_ms(0, buf, sizeof(buf));
 	is_str(buf, "0s", "zero formats as 0s");
+	units_format_size(64u << 20, buf, sizeof(buf));
+	is_str(buf, "64 MiB", "64 MiB formats in MiB");
+	units_format_size(1000, buf, sizeof(buf));
+	is_str(buf, "1000 bytes", "a size that is no whole unit stays in bytes");
+	units_format_size(1, buf, sizeof(buf));
+	is_str(buf, "1 byte", "one byte is singular");
 	return tap_done();
 }
