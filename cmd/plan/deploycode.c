@@ -82,29 +82,6 @@ get(const json_t *obj, const char *key)
 }
 
 static int
-type_error(const struct yaml_doc *doc, const json_t *obj, const char *key,
-	   const char *want)
-{
-	struct diag_loc loc = yaml_loc_value(doc, obj, key);
-
-	return diag_error(CODE_EXIT_DATAERR, &loc, "'%s' must be %s, not %s", key,
-			  want, manifest_type_name(json_object_get(obj, key)));
-}
-
-static bool
-env_name_valid(const char *name, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || (!isalpha((unsigned char)name[0]) && name[0] != '_'))
-		return false;
-	for (i = 1; i < len; i++)
-		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
-			return false;
-	return true;
-}
-
-static int
 key_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -201,14 +178,14 @@ parse_deploy(const struct yaml_doc *doc, const json_t *services,
 				  "service '%s' has no 'command'", name);
 	}
 	if (!json_is_string(command))
-		return type_error(doc, svc, "command", "a string, the program to run");
+		return manifest_type_error(doc, svc, "command", "a string, the program to run");
 	if (json_string_length(command) == 0) {
 		struct diag_loc loc = yaml_loc_value(doc, svc, "command");
 
 		return diag_error(CODE_EXIT_DATAERR, &loc, "'command' is empty");
 	}
 	if (args && !json_is_array(args))
-		return type_error(doc, svc, "args", "a list of strings");
+		return manifest_type_error(doc, svc, "args", "a list of strings");
 	json_array_foreach(args, i, item) {
 		if (!json_is_string(item)) {
 			struct diag_loc loc = yaml_loc_item(doc, args, i);
@@ -280,7 +257,7 @@ endpoint_port(const struct yaml_doc *doc, const json_t *svc, const json_t *h,
 				  name, json_string_value(json_object_get(h, "endpoint")));
 	}
 	if (!json_is_array(ports) || json_array_size(ports) == 0)
-		return type_error(doc, svc, "ports",
+		return manifest_type_error(doc, svc, "ports",
 				  "a list of mappings with 'container_port' or 'host_port'");
 	first = json_array_get(ports, 0);
 	key = json_object_get(first, "host_port") ? "host_port" :
@@ -305,7 +282,7 @@ parse_endpoint(const struct yaml_doc *doc, const json_t *svc, const json_t *h,
 	int ret;
 
 	if (!json_is_string(endpoint) || json_string_length(endpoint) == 0)
-		return type_error(doc, h, "endpoint",
+		return manifest_type_error(doc, h, "endpoint",
 				  "a path such as /health or a URL");
 	path = json_string_value(endpoint);
 	if (strncasecmp(path, "http://", 7) == 0 ||
@@ -348,7 +325,7 @@ parse_health_check(const struct yaml_doc *doc, const json_t *svc,
 
 	*extra = NULL;
 	if (!json_is_object(h)) {
-		ret = type_error(doc, svc, "health_check",
+		ret = manifest_type_error(doc, svc, "health_check",
 				 "a mapping with 'endpoint' or 'command'");
 		goto out;
 	}
@@ -450,7 +427,7 @@ env_references(const json_t *env, json_t *secrets)
 		if (!json_is_string(value))
 			continue;
 		s = json_string_value(value);
-		if (s[0] == '$' && s[1] != '{' && env_name_valid(s + 1, strlen(s + 1))) {
+		if (s[0] == '$' && s[1] != '{' && manifest_env_name_valid(s + 1, strlen(s + 1))) {
 			secrets_add(secrets, s + 1, strlen(s + 1));
 			continue;
 		}
@@ -459,7 +436,7 @@ env_references(const json_t *env, json_t *secrets)
 			end = strchr(s, '}');
 			if (end == NULL)
 				break;
-			if (env_name_valid(s, (size_t)(end - s)))
+			if (manifest_env_name_valid(s, (size_t)(end - s)))
 				secrets_add(secrets, s, (size_t)(end - s));
 			s = end + 1;
 		}
@@ -502,9 +479,9 @@ out:
 
 static int
 parse_service(const struct yaml_doc *doc, const json_t *services,
-	      const char *name, const struct deploycode_defaults *d,
-	      struct plan_service *s)
+	      const char *name, const void *defaults, struct plan_service *s)
 {
+	const struct deploycode_defaults *d = defaults;
 	const json_t *svc = json_object_get(services, name), *v;
 	json_t *config = json_object(), *extra = json_object();
 	json_t *list = NULL, *health_extra = NULL, *value;
@@ -518,13 +495,13 @@ parse_service(const struct yaml_doc *doc, const json_t *services,
 	if ((ret = manifest_check_name(doc, services, name)) < 0)
 		goto out;
 	if (!json_is_object(svc)) {
-		ret = type_error(doc, services, name,
+		ret = manifest_type_error(doc, services, name,
 				 "a mapping with at least 'command'");
 		goto out;
 	}
 	if ((v = get(svc, "enabled")) != NULL) {
 		if (!json_is_boolean(v)) {
-			ret = type_error(doc, svc, "enabled", "true or false");
+			ret = manifest_type_error(doc, svc, "enabled", "true or false");
 			goto out;
 		}
 		s->disabled = json_is_false(v);
@@ -613,7 +590,7 @@ parse_deployment(const struct yaml_doc *doc, const json_t *root,
 	if (dep == NULL)
 		return 0;
 	if (!json_is_object(dep))
-		return type_error(doc, root, "deployment", "a mapping");
+		return manifest_type_error(doc, root, "deployment", "a mapping");
 	json_object_foreach((json_t *)dep, key, value) {
 		struct diag_loc loc;
 
@@ -639,7 +616,7 @@ parse_deployment(const struct yaml_doc *doc, const json_t *root,
 		return ret;
 	if ((v = get(dep, "rollback_on_failure")) != NULL) {
 		if (!json_is_boolean(v))
-			return type_error(doc, dep, "rollback_on_failure", "true or false");
+			return manifest_type_error(doc, dep, "rollback_on_failure", "true or false");
 		d->rollback_on_failure = json_is_true(v);
 	}
 	if ((v = get(dep, "strategy")) != NULL) {
@@ -656,12 +633,10 @@ int
 deploycode_load(struct manifest *m)
 {
 	const struct yaml_doc *doc = m->doc;
-	const json_t *root = yaml_doc_root(doc), *services;
+	const json_t *root = yaml_doc_root(doc);
 	struct deploycode_defaults defaults;
-	struct diag_loc loc = diag_file(yaml_doc_name(doc));
 	const char *name;
 	json_t *value;
-	size_t i = 0;
 	int ret;
 
 	json_object_foreach((json_t *)root, name, value) {
@@ -675,23 +650,6 @@ deploycode_load(struct manifest *m)
 	}
 	if ((ret = parse_deployment(doc, root, &defaults, &m->parallel)) < 0)
 		return ret;
-	services = json_object_get(root, "services");
-	if (services == NULL)
-		return diag_error(CODE_EXIT_DATAERR, &loc,
-				  "the deploy-code manifest has no 'services'");
-	if (json_is_null(services))
-		return 0;
-	if (!json_is_object(services))
-		return type_error(doc, root, "services",
-				  "a mapping of service names to services");
-	m->services = xcalloc(json_object_size(services) + 1, sizeof(*m->services));
-	json_object_foreach((json_t *)services, name, value) {
-		(void)value;
-		ret = parse_service(doc, services, name, &defaults, &m->services[i]);
-		/* Counted even on failure: manifest_release frees what it holds. */
-		m->n_services = ++i;
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
+	return manifest_parse_services(m, root, parse_service, &defaults,
+				       "the deploy-code manifest");
 }

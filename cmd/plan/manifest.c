@@ -168,7 +168,7 @@ manifest_check_keys(const struct yaml_doc *doc, const json_t *obj,
 	return 0;
 }
 
-static int
+int
 manifest_type_error(const struct yaml_doc *doc, const json_t *obj,
 		    const char *key, const char *want)
 {
@@ -312,14 +312,14 @@ manifest_check_name(const struct yaml_doc *doc, const json_t *services,
 	return 0;
 }
 
-static bool
-env_name_valid(const char *name)
+bool
+manifest_env_name_valid(const char *name, size_t len)
 {
 	size_t i;
 
-	if (!isalpha((unsigned char)name[0]) && name[0] != '_')
+	if (len == 0 || (!isalpha((unsigned char)name[0]) && name[0] != '_'))
 		return false;
-	for (i = 1; name[i]; i++)
+	for (i = 1; i < len; i++)
 		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
 			return false;
 	return true;
@@ -339,7 +339,7 @@ env_is_reference(const char *value)
 		name = xstrdup(value + 1);
 	else
 		return false;
-	ok = env_name_valid(name);
+	ok = manifest_env_name_valid(name, strlen(name));
 	free(name);
 	return ok;
 }
@@ -383,7 +383,7 @@ manifest_env(const struct yaml_doc *doc, const json_t *obj, const char *key,
 		value = json_object_get(env, name);
 		json_t *text;
 
-		if (!env_name_valid(name)) {
+		if (!manifest_env_name_valid(name, strlen(name))) {
 			error_at_key(doc, env, name,
 				     "'%s' is not a valid environment variable name", name);
 			goto out;
@@ -706,9 +706,9 @@ copy_command(const struct yaml_doc *doc, const json_t *svc, const char *key,
 
 static int
 parse_service(const struct yaml_doc *doc, const json_t *services,
-	      const char *name, const struct manifest_defaults *defaults,
-	      struct plan_service *s)
+	      const char *name, const void *defaults_arg, struct plan_service *s)
 {
+	const struct manifest_defaults *defaults = defaults_arg;
 	const json_t *svc = json_object_get(services, name);
 	json_t *config = json_object(), *list = NULL, *secrets = NULL;
 	const char *strategy = defaults->strategy;
@@ -812,12 +812,8 @@ parse_service(const struct yaml_doc *doc, const json_t *services,
 			goto out;
 		json_array_foreach(secrets, i, item) {
 			const char *v = json_string_value(item);
-			bool valid = isalpha((unsigned char)v[0]) || v[0] == '_';
-			size_t k;
 
-			for (k = 1; valid && v[k]; k++)
-				valid = isalnum((unsigned char)v[k]) || v[k] == '_';
-			if (!valid) {
+			if (!manifest_env_name_valid(v, strlen(v))) {
 				struct diag_loc loc = yaml_loc_item(doc, secrets, i);
 
 				ret = diag_error(CODE_EXIT_DATAERR, &loc,
@@ -894,12 +890,9 @@ static int
 manifest_load_native(struct manifest *m)
 {
 	const struct yaml_doc *doc = m->doc;
-	const json_t *root = yaml_doc_root(doc), *services, *version;
+	const json_t *root = yaml_doc_root(doc), *version;
 	struct manifest_defaults defaults;
 	struct diag_loc loc = { yaml_doc_name(doc), 0, 0 };
-	const char *name;
-	json_t *svc;
-	size_t i = 0;
 	int ret;
 
 	if ((ret = manifest_check_keys(doc, root, top_keys, "the manifest")) < 0)
@@ -923,19 +916,34 @@ manifest_load_native(struct manifest *m)
 	}
 	if ((ret = parse_defaults(doc, root, &defaults, &m->parallel)) < 0)
 		return ret;
-	services = json_object_get(root, "services");
+	return manifest_parse_services(m, root, parse_service, &defaults,
+				       "the manifest");
+}
+
+int
+manifest_parse_services(struct manifest *m, const json_t *root,
+			manifest_service_parser parse, const void *defaults,
+			const char *what)
+{
+	const json_t *services = json_object_get(root, "services");
+	struct diag_loc loc = diag_file(yaml_doc_name(m->doc));
+	const char *name;
+	json_t *svc;
+	size_t i = 0;
+	int ret;
+
 	if (services == NULL)
-		return diag_error(CODE_EXIT_DATAERR, &loc,
-				  "the manifest has no 'services'");
+		return diag_error(CODE_EXIT_DATAERR, &loc, "%s has no 'services'", what);
 	if (json_is_null(services))
 		return 0;
 	if (!json_is_object(services))
-		return manifest_type_error(doc, root, "services",
+		return manifest_type_error(m->doc, root, "services",
 					   "a mapping of service names to services");
 	m->services = xcalloc(json_object_size(services) + 1, sizeof(*m->services));
 	json_object_foreach((json_t *)services, name, svc) {
 		(void)svc;
-		ret = parse_service(doc, services, name, &defaults, &m->services[i]);
+		ret = parse(m->doc, services, name, defaults, &m->services[i]);
+		/* Counted even on failure: manifest_release frees what it holds. */
 		m->n_services = ++i;
 		if (ret < 0)
 			return ret;

@@ -55,6 +55,23 @@ int manifest_load(const char *path, enum manifest_format format,
 		  struct manifest *out);
 void manifest_release(struct manifest *m);
 
+/*
+ * Parses one service: name is a key of services; defaults is the
+ * schema's own defaults struct.
+ */
+typedef int (*manifest_service_parser)(const struct yaml_doc *doc,
+				       const json_t *services, const char *name,
+				       const void *defaults,
+				       struct plan_service *out);
+
+/*
+ * Reads root's "services" mapping (null means none) into m->services with
+ * parse; what names the manifest kind in the message when it is missing.
+ */
+int manifest_parse_services(struct manifest *m, const json_t *root,
+			    manifest_service_parser parse, const void *defaults,
+			    const char *what);
+
 /* Field readers shared by the native and deploy-code schemas. */
 
 /* Fails on keys of obj not in known (NULL-ended), suggesting a close one. */
@@ -78,6 +95,11 @@ int manifest_check_name(const struct yaml_doc *doc, const json_t *services,
 /* Appends service name's resolved env to config, redacting secrets. */
 int manifest_env(const struct yaml_doc *doc, const json_t *obj,
 		 const char *key, const json_t *secrets, json_t *config);
+/* "'key' must be WANT, not a list": located at key's value. */
+int manifest_type_error(const struct yaml_doc *doc, const json_t *obj,
+			const char *key, const char *want);
+/* An environment variable name: [A-Za-z_][A-Za-z0-9_]*, len bytes. */
+bool manifest_env_name_valid(const char *name, size_t len);
 /* Names the JSON type of v for messages ("a list", "a string", ...). */
 const char *manifest_type_name(const json_t *v);
 
