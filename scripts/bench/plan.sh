@@ -28,7 +28,7 @@ awk -v n="$services" -v e="$edges" -v manifest="$work/deploy.yaml" \
 		printf "    health: {http: \"http://{target}:8080/health\", timeout: 2s}\n" > manifest
 		printf "    targets: [h%05da, h%05db]\n", i, i > manifest
 		if (i == 0) { print "    depends_on: []" > manifest; continue }
-		k = per + (i <= extra ? 1 : 0); if (k > i) k = i
+		k = per + (i <= extra ? 1 : 0); if (k > i) { extra += k - i; k = i }
 		delete seen; line = ""
 		for (j = 0; j < k; j++) {
 			do d = int(rand() * i); while (d in seen)
