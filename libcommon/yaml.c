@@ -53,6 +53,7 @@ struct yaml_doc {
 	size_t locs_alloc;
 	uint32_t *index;        /* entry number + 1, 0 for empty; NULL until used */
 	size_t index_mask;
+	size_t indexed;         /* entries [0, indexed) are in the index */
 };
 
 /* An anchored value and how many nodes it stands for once expanded. */
@@ -68,6 +69,7 @@ struct yaml_frame {
 	char *key;                 /* mapping: key waiting for its value (owned) */
 	unsigned long key_line, key_col;
 	bool key_is_merge;         /* the plain key "<<" */
+	unsigned long merge_line;  /* where "<<" was, 0 if not yet */
 	bool expect_key;
 	json_t *merges;            /* sources of "<<", applied at the end */
 	char *anchor;              /* anchor to bind when complete (owned) */
@@ -134,21 +136,31 @@ loc_index_find(const struct yaml_doc *doc, uintptr_t parent, const char *key,
 	}
 }
 
-/* Later entries win, as a re-put location should. */
+/*
+ * Brings the index up to date. Merging "<<" looks locations up while
+ * loading, so entries logged after the index was first built are added
+ * then; it is rebuilt only when it must grow. Later entries win, as a
+ * re-put location should.
+ */
 static void
-loc_build_index(struct yaml_doc *doc)
+loc_sync_index(struct yaml_doc *doc)
 {
-	size_t size = 16, i;
+	size_t size = 16, i = doc->indexed;
 
-	while (size < doc->locs_count * 2 + 2)
-		size <<= 1;
-	doc->index = xcalloc(size, sizeof(*doc->index));
-	doc->index_mask = size - 1;
-	for (i = 0; i < doc->locs_count; i++) {
+	if (doc->index == NULL || doc->locs_count * 2 + 2 > doc->index_mask + 1) {
+		while (size < doc->locs_count * 2 + 2)
+			size <<= 1;
+		free(doc->index);
+		doc->index = xcalloc(size, sizeof(*doc->index));
+		doc->index_mask = size - 1;
+		i = 0;
+	}
+	for (; i < doc->locs_count; i++) {
 		const struct loc_entry *e = &doc->locs[i];
 
 		*loc_index_find(doc, e->parent, e->key, e->index) = (uint32_t)(i + 1);
 	}
+	doc->indexed = doc->locs_count;
 }
 
 static struct loc_entry *
@@ -201,8 +213,8 @@ loc_get(const struct yaml_doc *doc, const void *parent, const char *key,
 
 	if (doc == NULL || parent == NULL)
 		return loc;
-	if (doc->index == NULL)
-		loc_build_index((struct yaml_doc *)doc);
+	if (doc->index == NULL || doc->indexed < doc->locs_count)
+		loc_sync_index((struct yaml_doc *)doc);
 	slot = loc_index_find(doc, (uintptr_t)parent, key, index);
 	if (*slot != 0) {
 		const struct loc_entry *e = &doc->locs[*slot - 1];
@@ -268,6 +280,68 @@ yaml_doc_free(struct yaml_doc *doc)
 	free(doc);
 }
 
+/* Longest piece of input quoted in a message, and a buffer that holds it. */
+#define QUOTE_MAX 80
+#define QUOTE_SIZE (QUOTE_MAX * 4 + 8)
+
+/*
+ * Input text for a message: control characters (C0, and C1 which can also
+ * drive a terminal) escaped and long text cut, so a hostile manifest can
+ * neither rewrite the terminal nor flood stderr. buf holds QUOTE_SIZE - 2.
+ */
+static const char *
+quote_input(char *buf, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, o = 0, n = len;
+
+	if (n > QUOTE_MAX) {
+		n = QUOTE_MAX;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;    /* do not cut a UTF-8 sequence in half */
+	}
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9F)
+			c = (unsigned char)s[++i];
+		else if (c >= 0x20 && c != 0x7F) {
+			buf[o++] = (char)c;
+			i++;
+			continue;
+		}
+		buf[o++] = '\\';
+		buf[o++] = 'x';
+		buf[o++] = hex[c >> 4];
+		buf[o++] = hex[c & 15];
+		i++;
+	}
+	if (n < len) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* A tag as it was most likely written: "!!int", "!foo". */
+static const char *
+quote_tag(char *buf, const yaml_char_t *tag)
+{
+	static const char prefix[] = "tag:yaml.org,2002:";
+	const char *t = (const char *)tag;
+
+	if (strncmp(t, prefix, sizeof(prefix) - 1) == 0) {
+		buf[0] = '!';
+		buf[1] = '!';
+		quote_input(buf + 2, t + sizeof(prefix) - 1,
+			    strlen(t + sizeof(prefix) - 1));
+		return buf;
+	}
+	return quote_input(buf, t, strlen(t));
+}
+
 static int
 yaml_error_at(const struct yaml_loader *ld, yaml_mark_t mark, const char *fmt,
 	      ...) __attribute__((format(printf, 3, 4)));
@@ -324,7 +398,7 @@ parser_error(const struct yaml_loader *ld, const yaml_parser_t *parser,
 	if (parser->error == YAML_MEMORY_ERROR)
 		return diag_error(CODE_EXIT_SOFTWARE, NULL, "out of memory");
 	if (parser->context)
-		return yaml_error_at(ld, parser->problem_mark, "%s %s", problem,
+		return yaml_error_at(ld, parser->problem_mark, "%s (%s)", problem,
 				     parser->context);
 	return yaml_error_at(ld, parser->problem_mark, "%s", problem);
 }
@@ -355,7 +429,6 @@ parse_integer(const char *s, json_int_t *out)
 {
 	const char *digits = s;
 	int base = 10;
-	bool neg = false;
 	char *end;
 	long long v;
 
@@ -370,18 +443,17 @@ parse_integer(const char *s, json_int_t *out)
 		if (!all_digits(digits, "0123456789abcdefABCDEF"))
 			return 0;
 	} else {
-		if (*digits == '-' || *digits == '+') {
-			neg = *digits == '-';
+		if (*digits == '-' || *digits == '+')
 			digits++;
-		}
 		if (!all_digits(digits, "0123456789"))
 			return 0;
+		digits = s;     /* with its sign, so the most negative value fits */
 	}
 	errno = 0;
 	v = strtoll(digits, &end, base);
 	if (errno == ERANGE)
 		return -1;
-	*out = neg ? -v : v;
+	*out = v;
 	return 1;
 }
 
@@ -418,10 +490,32 @@ looks_like_float(const char *s)
 	return *p == '\0';
 }
 
-/* Makes the JSON value of a scalar event; NULL with a diagnostic on error. */
-static json_t *
-scalar_value(const struct yaml_loader *ld, const yaml_event_t *ev, int *err)
+/* The core schema's .inf and .nan spellings. */
+static bool
+is_non_finite(const char *s)
 {
+	static const char *const forms[] = {
+		".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
+		"-.Inf", "-.INF", ".nan", ".NaN", ".NAN", NULL
+	};
+	size_t i;
+
+	for (i = 0; forms[i]; i++)
+		if (strcmp(s, forms[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Makes the JSON value of a scalar event; NULL with a diagnostic on error.
+ * A key stays the string it was written as ("~", "0x10", "1.0"), but its
+ * tag must still be one we know.
+ */
+static json_t *
+scalar_value(const struct yaml_loader *ld, const yaml_event_t *ev, bool as_key,
+	     int *err)
+{
+	char buf[QUOTE_SIZE];
 	const char *s = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
 	const yaml_char_t *tag = ev->data.scalar.tag;
@@ -435,9 +529,11 @@ scalar_value(const struct yaml_loader *ld, const yaml_event_t *ev, int *err)
 	    !tag_is(tag, "int") && !tag_is(tag, "float") && !tag_is(tag, "bool") &&
 	    !tag_is(tag, "null")) {
 		*err = yaml_error_at(ld, ev->start_mark, "unsupported tag '%s'",
-				     (const char *)tag);
+				     quote_tag(buf, tag));
 		return NULL;
 	}
+	if (as_key)
+		goto string;
 	if ((tag && !tag_is(tag, "str") && strcmp((const char *)tag, "!") != 0) ||
 	    (plain && tag == NULL)) {
 		if (strlen(s) != len)
@@ -455,28 +551,39 @@ scalar_value(const struct yaml_loader *ld, const yaml_event_t *ev, int *err)
 			    strcmp(s, "FALSE") == 0)
 				return json_false();
 		}
-		if ((plain && tag == NULL) || tag_is(tag, "int") || tag_is(tag, "float")) {
+		if ((plain && tag == NULL) || tag_is(tag, "int")) {
 			r = parse_integer(s, &i);
 			if (r < 0) {
 				*err = yaml_error_at(ld, ev->start_mark,
-						     "integer '%s' is out of range", s);
+						     "integer '%s' is out of range",
+						     quote_input(buf, s, len));
 				return NULL;
 			}
 			if (r > 0)
-				return tag_is(tag, "float") ? json_real((double)i)
-							    : json_integer(i);
-			if (looks_like_float(s) && !tag_is(tag, "int")) {
+				return json_integer(i);
+		}
+		if ((plain && tag == NULL) || tag_is(tag, "float")) {
+			/* JSON, so jansson, has no infinities or NaN. */
+			if (is_non_finite(s)) {
+				*err = yaml_error_at(ld, ev->start_mark,
+						     "non-finite number '%s' is not supported",
+						     quote_input(buf, s, len));
+				return NULL;
+			}
+			if (looks_like_float(s)) {
 				v = json_real(strtod(s, NULL));
 				if (v)
 					return v;
 				*err = yaml_error_at(ld, ev->start_mark,
-						     "number '%s' is out of range", s);
+						     "number '%s' is out of range",
+						     quote_input(buf, s, len));
 				return NULL;
 			}
 		}
 		if (tag) {
 			*err = yaml_error_at(ld, ev->start_mark,
-					     "'%s' is not a valid %s", s,
+					     "'%s' is not a valid %s",
+					     quote_input(buf, s, len),
 					     (const char *)tag + 18);
 			return NULL;
 		}
@@ -606,10 +713,14 @@ add_node(struct yaml_loader *ld, json_t *v, size_t nodes, const char *anchor,
 		if (json_is_array(v)) {
 			json_array_foreach(v, i, item) {
 				if (!json_is_object(item)) {
+					/* item dies with v: name it first. */
+					const char *what = json_is_array(item) ? "lists"
+									       : "scalars";
+
 					json_decref(v);
 					return yaml_error_at(ld, mark,
 							     "'<<' merges mappings, not %s",
-							     json_is_array(item) ? "lists" : "scalars");
+							     what);
 				}
 				json_array_append(f->merges, item);
 			}
@@ -622,11 +733,12 @@ add_node(struct yaml_loader *ld, json_t *v, size_t nodes, const char *anchor,
 	if (json_object_get(f->container, f->key)) {
 		struct diag_loc first = yaml_loc_key(ld->doc, f->container, f->key);
 		yaml_mark_t kmark = mark;
+		char buf[QUOTE_SIZE];
 
 		kmark.line = f->key_line - 1;
 		kmark.column = f->key_col - 1;
 		ret = yaml_error_at(ld, kmark, "duplicate key '%s' (first at line %lu)",
-				    f->key, first.line);
+				    quote_input(buf, f->key, strlen(f->key)), first.line);
 		json_decref(v);
 		return ret;
 	}
@@ -643,11 +755,12 @@ push_frame(struct yaml_loader *ld, json_t *container, bool is_map,
 	   const yaml_char_t *anchor, const yaml_char_t *tag, yaml_mark_t mark)
 {
 	struct yaml_frame *f;
+	char buf[QUOTE_SIZE];
 
 	if (tag && strcmp((const char *)tag, "!") != 0 &&
 	    !tag_is(tag, is_map ? "map" : "seq")) {
 		json_decref(container);
-		return yaml_error_at(ld, mark, "unsupported tag '%s'", (const char *)tag);
+		return yaml_error_at(ld, mark, "unsupported tag '%s'", quote_tag(buf, tag));
 	}
 	if (ld->depth >= ld->limits->max_depth) {
 		json_decref(container);
@@ -699,16 +812,23 @@ count_node(struct yaml_loader *ld, yaml_mark_t mark)
 	return 0;
 }
 
-/* A plain "<<" in key position starts a merge. */
+/* Whether the next node is a key of the mapping being built. */
 static bool
-is_merge_key(const struct yaml_loader *ld, const yaml_event_t *ev)
+expects_key(const struct yaml_loader *ld)
 {
 	const struct yaml_frame *f;
 
 	if (ld->depth == 0)
 		return false;
 	f = &ld->frames[ld->depth - 1];
-	return f->is_map && f->expect_key &&
+	return f->is_map && f->expect_key;
+}
+
+/* A plain "<<" in key position starts a merge. */
+static bool
+is_merge_key(const struct yaml_loader *ld, const yaml_event_t *ev)
+{
+	return expects_key(ld) &&
 	       ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	       ev->data.scalar.tag == NULL &&
 	       strcmp((const char *)ev->data.scalar.value, "<<") == 0;
@@ -732,12 +852,17 @@ handle_event(struct yaml_loader *ld, yaml_event_t *ev)
 		if (is_merge_key(ld, ev)) {
 			struct yaml_frame *f = &ld->frames[ld->depth - 1];
 
+			if (f->merge_line)
+				return yaml_error_at(ld, ev->start_mark,
+						     "duplicate key '<<' (first at line %lu)",
+						     f->merge_line);
+			f->merge_line = (unsigned long)ev->start_mark.line + 1;
 			f->key = xstrdup("<<");
 			f->key_is_merge = true;
 			f->expect_key = false;
 			return 0;
 		}
-		v = scalar_value(ld, ev, &err);
+		v = scalar_value(ld, ev, expects_key(ld), &err);
 		if (v == NULL)
 			return err;
 		return add_node(ld, v, 1, (const char *)ev->data.scalar.anchor,
@@ -761,8 +886,12 @@ handle_event(struct yaml_loader *ld, yaml_event_t *ev)
 		const char *name = (const char *)ev->data.alias.anchor;
 		struct yaml_anchor *a = strmap_get(ld->anchors, name);
 
-		if (a == NULL)
-			return yaml_error_at(ld, ev->start_mark, "unknown alias '*%s'", name);
+		if (a == NULL) {
+			char buf[QUOTE_SIZE];
+
+			return yaml_error_at(ld, ev->start_mark, "unknown alias '*%s'",
+					     quote_input(buf, name, strlen(name)));
+		}
 		ld->alias_nodes += a->nodes;
 		if (ld->alias_nodes > ld->limits->max_alias_nodes)
 			return yaml_error_at(ld, ev->start_mark,
