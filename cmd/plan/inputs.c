@@ -269,7 +269,8 @@ inputs_digest(const struct yaml_doc *doc, const char *base_dir,
 			diag_warn(&loc, "input '%s' matches no files", pattern);
 		}
 	}
-	qsort(files.items, files.n, sizeof(*files.items), path_cmp);
+	if (files.n > 1)
+		qsort(files.items, files.n, sizeof(*files.items), path_cmp);
 	for (i = 0, k = 0; i < files.n; i++) {
 		if (k > 0 && strcmp(files.items[k - 1], files.items[i]) == 0) {
 			free(files.items[i]);

@@ -1,5 +1,6 @@
 /* main.c: code-plan: a deployment manifest in, ordered steps out. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,16 +67,18 @@ struct plan_args {
 	bool detailed_exitcode;
 };
 
-static void
+/* Names given to --only/--force must be services: a usage error if not. */
+static int
 check_service_names(const struct manifest *m, const char *opt,
 		    const char **names, size_t n)
 {
 	const char **all = xcalloc(m->n_services + 1, sizeof(*all));
 	size_t i, j;
+	int ret = 0;
 
 	for (i = 0; i < m->n_services; i++)
 		all[i] = m->services[i].name;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && ret == 0; i++) {
 		const char *hint;
 
 		for (j = 0; j < m->n_services; j++)
@@ -84,14 +87,14 @@ check_service_names(const struct manifest *m, const char *opt,
 		if (j < m->n_services)
 			continue;
 		hint = suggest_closest(names[i], all, m->n_services);
-		if (hint)
-			cli_usage_error(&plan_spec,
-					"%s: no service '%s' in '%s' (did you mean '%s'?)",
-					opt, names[i], m->path, hint);
-		cli_usage_error(&plan_spec, "%s: no service '%s' in '%s'", opt,
-				names[i], m->path);
+		ret = diag_error(CODE_EXIT_USAGE, NULL, "%s: no service '%s' in '%s'%s%s%s",
+				 opt, names[i], m->path, hint ? " (did you mean '" : "",
+				 hint ? hint : "", hint ? "'?)" : "");
+		fprintf(stderr, "Try '%s --help' for more information.\n",
+			plan_spec.name);
 	}
 	free(all);
+	return ret;
 }
 
 static int
@@ -106,8 +109,11 @@ run_plan(const struct plan_args *args)
 
 	if ((ret = manifest_load(args->manifest, args->input_format, &m)) < 0)
 		goto out;
-	check_service_names(&m, "--only", args->sel.only, args->sel.n_only);
-	check_service_names(&m, "--force", args->sel.force, args->sel.n_force);
+	if ((ret = check_service_names(&m, "--only", args->sel.only,
+				       args->sel.n_only)) < 0 ||
+	    (ret = check_service_names(&m, "--force", args->sel.force,
+				       args->sel.n_force)) < 0)
+		goto out;
 	if ((ret = graph_resolve(&m, &order, &sum.n_stages)) < 0)
 		goto out;
 	if (args->state && (ret = state_load(args->state, &st)) < 0)
