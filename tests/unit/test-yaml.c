@@ -844,9 +844,11 @@ test_performance(void)
 	lookup_time = now_seconds() - start;
 	is_int(bad, 0, "every service's locations are right");
 	tap_diag("40,000 lookups in %.1f ms", lookup_time * 1000);
-	/* A hang detector, not a benchmark: valgrind is 50 times slower. */
-	ok(load_time < (valgrind && *valgrind ? 60.0 : 1.0),
-	   "the manifest loads in well under a second");
+	/* A detector of quadratic behaviour, not a benchmark (see
+	 * BENCHMARKS.md): sanitizers and a busy machine slow a load a few
+	 * times, valgrind fifty times; 10,000 squared would be hours. */
+	ok(load_time < (valgrind && *valgrind ? 120.0 : 5.0),
+	   "the manifest loads in seconds, not minutes");
 	yaml_doc_free(doc);
 	strbuf_release(&sb);
 }
