@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <xxhash.h>
 
 #include "libcommon/xalloc.h"
@@ -19,7 +20,33 @@ struct strmap {
 	struct strmap_slot *slots;
 	size_t mask;
 	size_t count;
+	uint64_t seed;
 };
+
+/*
+ * Keys often come from input (service names, YAML anchors). With a fixed
+ * hash, names picked offline to share their low bits land in one probe
+ * chain and make a 15 MB manifest take minutes; a per-map seed from the
+ * clock and two ASLR-randomised addresses cannot be aimed at.
+ */
+static uint64_t
+strmap_seed(const void *salt)
+{
+	struct timespec ts = { 0, 0 };
+	uint64_t x[3];
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	x[0] = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	x[1] = (uint64_t)(uintptr_t)salt;
+	x[2] = (uint64_t)(uintptr_t)&ts;
+	return XXH3_64bits(x, sizeof(x));
+}
+
+static uint64_t
+strmap_hash(const struct strmap *m, const char *key)
+{
+	return XXH3_64bits_withSeed(key, strlen(key), m->seed);
+}
 
 struct strmap *
 strmap_new(size_t expected)
@@ -31,6 +58,7 @@ strmap_new(size_t expected)
 		size <<= 1;
 	m->slots = xcalloc(size, sizeof(*m->slots));
 	m->mask = size - 1;
+	m->seed = strmap_seed(m);
 	return m;
 }
 
@@ -65,7 +93,7 @@ strmap_grow(struct strmap *m)
 static struct strmap_slot *
 strmap_slot_for(struct strmap *m, const char *key, int *is_new)
 {
-	uint64_t hash = XXH3_64bits(key, strlen(key));
+	uint64_t hash = strmap_hash(m, key);
 	struct strmap_slot *s;
 
 	if ((m->count + 1) * 2 > m->mask + 1)
@@ -102,7 +130,7 @@ strmap_set(struct strmap *m, const char *key, void *value)
 void *
 strmap_get(const struct strmap *m, const char *key)
 {
-	struct strmap_slot *s = strmap_find(m, key, XXH3_64bits(key, strlen(key)));
+	struct strmap_slot *s = strmap_find(m, key, strmap_hash(m, key));
 
 	return s->key ? s->value : NULL;
 }
@@ -110,7 +138,7 @@ strmap_get(const struct strmap *m, const char *key)
 int
 strmap_has(const struct strmap *m, const char *key)
 {
-	return strmap_find(m, key, XXH3_64bits(key, strlen(key)))->key != NULL;
+	return strmap_find(m, key, strmap_hash(m, key))->key != NULL;
 }
 
 size_t
