@@ -1,0 +1,1 @@
+/* logline.c: placeholder while it is written; replaced, never shipped. */

@@ -1,0 +1,1 @@
+/* regexset.c: placeholder while it is written; replaced, never shipped. */

@@ -1,0 +1,1 @@
+/* litscan.c: placeholder while it is written; replaced, never shipped. */
