@@ -41,11 +41,17 @@ done
 
 test_expect_success() {
 	test_count=$((test_count + 1))
-	if (eval "$2") >"$TEST_DIR/.log" 2>&1; then
+	# Traced to a file of its own (fd 9, so no redirection of stderr in the
+	# test catches it): a failure then shows the command that failed even
+	# when that command printed nothing.
+	if (exec 9>"$TEST_DIR/.trace"; BASH_XTRACEFD=9; set -x; eval "$2") \
+		>"$TEST_DIR/.log" 2>&1; then
 		echo "ok $test_count - $1"
 	else
 		echo "not ok $test_count - $1"
 		sed 's/^/#   /' "$TEST_DIR/.log"
+		echo "#   trace:"
+		sed 's/^/#   /' "$TEST_DIR/.trace"
 		test_failures=$((test_failures + 1))
 	fi
 }
