@@ -32,7 +32,8 @@ struct litscan;
  * The SIMD path (AVX2) or the scalar one is chosen here, once: the
  * environment variable CODE_SIMD=scalar forces the scalar path.  Both give
  * identical results.  Returns 0, or -1 (and *out untouched) when the set is
- * empty or a needle is.  Free with litscan_free.
+ * empty or a needle is.  A built scanner is never written again, so
+ * threads may share it.  Free with litscan_free.
  */
 int litscan_new(struct litscan **out, const struct litscan_needle *needles,
 		size_t n);
