@@ -26,8 +26,8 @@ for bin in "$top_builddir"/code-*; do
 		done <"$TEST_DIR/$tool.opts"
 	'
 	test_expect_success "$tool: completions know every option" '
-		for c in "$top_srcdir/completions/bash/$tool" "$top_srcdir/completions/zsh/_$tool" \
-			 "$top_srcdir/completions/fish/$tool.fish"; do
+		for c in "$top_srcdir/completions/$tool.bash" "$top_srcdir/completions/_$tool" \
+			 "$top_srcdir/completions/$tool.fish"; do
 			test -f "$c" || { echo "missing $c"; exit 1; }
 			while read -r opt; do
 				grep -q -- "${opt#--}" "$c" || { echo "missing in $c: $opt"; exit 1; }
