@@ -45,6 +45,9 @@ static const char *const health_keys[] = {
 	"endpoint", "command", "interval_seconds", "timeout_seconds", "retries",
 	"start_period_seconds", NULL
 };
+static const char *const timing_keys[4] = {
+	"timeout_seconds", "interval_seconds", "retries", "start_period_seconds"
+};
 static const char *const detect_keys[] = {
 	"command", "args", "dependencies", NULL
 };
@@ -318,8 +321,6 @@ parse_health_check(const struct yaml_doc *doc, const json_t *svc,
 	const json_t *h = get(svc, "health_check");
 	json_t *health = json_object(), *cmd = NULL, *value;
 	const char *key;
-	uint64_t ms;
-	json_int_t n;
 	bool has_endpoint, has_command;
 	int ret;
 
@@ -347,26 +348,9 @@ parse_health_check(const struct yaml_doc *doc, const json_t *svc,
 			goto out;
 		json_object_set_new(health, "cmd", cmd);
 	}
-	ms = HEALTH_DEFAULT_TIMEOUT_MS;
-	if (get(h, "timeout_seconds") &&
-	    (ret = manifest_duration_ms(doc, h, "timeout_seconds", &ms)) < 0)
+	if ((ret = manifest_health_timing(doc, h, timing_keys,
+					  d->health_interval_ms, true, health)) < 0)
 		goto out;
-	json_object_set_new(health, "timeout_ms", json_integer((json_int_t)ms));
-	ms = d->health_interval_ms;
-	if (get(h, "interval_seconds") &&
-	    (ret = manifest_duration_ms(doc, h, "interval_seconds", &ms)) < 0)
-		goto out;
-	json_object_set_new(health, "interval_ms", json_integer((json_int_t)ms));
-	n = HEALTH_DEFAULT_RETRIES;
-	if (get(h, "retries") &&
-	    (ret = manifest_integer(doc, h, "retries", 0, 1000, &n)) < 0)
-		goto out;
-	json_object_set_new(health, "retries", json_integer(n));
-	if (get(h, "start_period_seconds")) {
-		if ((ret = manifest_duration_ms(doc, h, "start_period_seconds", &ms)) < 0)
-			goto out;
-		json_object_set_new(health, "start_period_ms", json_integer((json_int_t)ms));
-	}
 	json_object_foreach((json_t *)h, key, value) {
 		struct diag_loc loc;
 

@@ -41,6 +41,9 @@ static const char *const health_keys[] = {
 	"http", "cmd", "expect", "body", "timeout", "interval", "retries",
 	"start_period", NULL
 };
+static const char *const timing_keys[4] = {
+	"timeout", "interval", "retries", "start_period"
+};
 static const char *const canary_keys[] = { "steps", "pause", "gate", NULL };
 static const char *const monitor_keys[] = {
 	"duration", "interval", "max_interval", NULL
@@ -426,12 +429,48 @@ out:
 	return ret;
 }
 
+int
+manifest_health_timing(const struct yaml_doc *doc, const json_t *h,
+		       const char *const keys[4], uint64_t interval_ms,
+		       bool null_is_absent, json_t *out)
+{
+	uint64_t ms = HEALTH_DEFAULT_TIMEOUT_MS;
+	json_int_t n = HEALTH_DEFAULT_RETRIES;
+	bool given[4];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < 4; i++) {
+		const json_t *v = json_object_get(h, keys[i]);
+
+		given[i] = v && !(null_is_absent && json_is_null(v));
+	}
+	if (given[0] &&
+	    (ret = manifest_duration_ms(doc, h, keys[0], &ms)) < 0)
+		return ret;
+	json_object_set_new(out, "timeout_ms", json_integer((json_int_t)ms));
+	ms = interval_ms;
+	if (given[1] &&
+	    (ret = manifest_duration_ms(doc, h, keys[1], &ms)) < 0)
+		return ret;
+	json_object_set_new(out, "interval_ms", json_integer((json_int_t)ms));
+	if (given[2] &&
+	    (ret = manifest_integer(doc, h, keys[2], 0, 1000, &n)) < 0)
+		return ret;
+	json_object_set_new(out, "retries", json_integer(n));
+	if (given[3]) {
+		if ((ret = manifest_duration_ms(doc, h, keys[3], &ms)) < 0)
+			return ret;
+		json_object_set_new(out, "start_period_ms", json_integer((json_int_t)ms));
+	}
+	return 0;
+}
+
 static int
 parse_health(const struct yaml_doc *doc, const json_t *svc, json_t *config)
 {
 	const json_t *h = json_object_get(svc, "health");
 	json_t *out = json_object(), *cmd = NULL;
-	uint64_t ms;
 	json_int_t n;
 	bool is_http;
 	int ret;
@@ -487,26 +526,9 @@ parse_health(const struct yaml_doc *doc, const json_t *svc, json_t *config)
 			goto out;
 		json_object_set_new(out, "cmd", cmd);
 	}
-	ms = HEALTH_DEFAULT_TIMEOUT_MS;
-	if (json_object_get(h, "timeout") &&
-	    (ret = manifest_duration_ms(doc, h, "timeout", &ms)) < 0)
+	if ((ret = manifest_health_timing(doc, h, timing_keys,
+					  HEALTH_DEFAULT_INTERVAL_MS, false, out)) < 0)
 		goto out;
-	json_object_set_new(out, "timeout_ms", json_integer((json_int_t)ms));
-	ms = HEALTH_DEFAULT_INTERVAL_MS;
-	if (json_object_get(h, "interval") &&
-	    (ret = manifest_duration_ms(doc, h, "interval", &ms)) < 0)
-		goto out;
-	json_object_set_new(out, "interval_ms", json_integer((json_int_t)ms));
-	n = HEALTH_DEFAULT_RETRIES;
-	if (json_object_get(h, "retries") &&
-	    (ret = manifest_integer(doc, h, "retries", 0, 1000, &n)) < 0)
-		goto out;
-	json_object_set_new(out, "retries", json_integer(n));
-	if (json_object_get(h, "start_period")) {
-		if ((ret = manifest_duration_ms(doc, h, "start_period", &ms)) < 0)
-			goto out;
-		json_object_set_new(out, "start_period_ms", json_integer((json_int_t)ms));
-	}
 	json_object_set(config, "health", out);
 	ret = 0;
 out:

@@ -95,6 +95,16 @@ int manifest_check_name(const struct yaml_doc *doc, const json_t *services,
 /* Appends service name's resolved env to config, redacting secrets. */
 int manifest_env(const struct yaml_doc *doc, const json_t *obj,
 		 const char *key, const json_t *secrets, json_t *config);
+/*
+ * Reads a health check's timings into out as timeout_ms, interval_ms,
+ * retries and (when given) start_period_ms. keys names them in h, in that
+ * order, since the schemas spell them differently; an absent key takes
+ * the default (5s, interval_ms, 10 retries). null_is_absent: deploy-code
+ * reads an empty key as unset; the native schema calls it a type error.
+ */
+int manifest_health_timing(const struct yaml_doc *doc, const json_t *h,
+			   const char *const keys[4], uint64_t interval_ms,
+			   bool null_is_absent, json_t *out);
 /* "'key' must be WANT, not a list": located at key's value. */
 int manifest_type_error(const struct yaml_doc *doc, const json_t *obj,
 			const char *key, const char *want);
