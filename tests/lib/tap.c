@@ -1,6 +1,7 @@
 /* tap.c: Test Anything Protocol output for the C unit tests. */
 #include "tests/lib/tap.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 /* Test-only state: a unit test is one single-threaded process. */
+static char tap_captured[8192];
+static int tap_saved_stderr = -1;
 static int tap_count;
 static int tap_failed;
 static char tap_dir[4096];
@@ -102,4 +105,55 @@ tap_done(void)
 			printf("# could not remove %s\n", tap_dir);
 	}
 	return tap_failed ? 1 : 0;
+}
+
+const char *
+tap_path(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", tap_tmpdir(), name);
+	return buf;
+}
+
+void
+tap_write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		printf("Bail out! cannot write %s\n", path);
+		exit(1);
+	}
+}
+
+void
+tap_capture_begin(void)
+{
+	char path[4200];
+	int fd;
+
+	fd = open(tap_path(path, sizeof(path), "stderr"),
+		  O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	fflush(stderr);
+	tap_saved_stderr = dup(2);
+	dup2(fd, 2);
+	close(fd);
+}
+
+const char *
+tap_capture_end(void)
+{
+	char path[4200];
+	FILE *f;
+	size_t n = 0;
+
+	fflush(stderr);
+	dup2(tap_saved_stderr, 2);
+	close(tap_saved_stderr);
+	f = fopen(tap_path(path, sizeof(path), "stderr"), "r");
+	if (f) {
+		n = fread(tap_captured, 1, sizeof(tap_captured) - 1, f);
+		fclose(f);
+	}
+	tap_captured[n] = '\0';
+	return tap_captured;
 }

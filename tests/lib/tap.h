@@ -16,6 +16,16 @@ void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int tap_done(void);
 /* A fresh empty directory for this test run (removed by tap_done). */
 const char *tap_tmpdir(void);
+/* Writes tap_tmpdir()/name into buf and returns buf. */
+const char *tap_path(char *buf, size_t size, const char *name);
+/* Creates path with data, or bails out of the whole test. */
+void tap_write_file(const char *path, const void *data, size_t len);
+/*
+ * Sends stderr to a file until tap_capture_end, which returns what was
+ * written (NUL-terminated, at most 8 KiB, valid until the next capture).
+ */
+void tap_capture_begin(void);
+const char *tap_capture_end(void);
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 #define is_int(got, want, name) tap_is_int((got), (want), __FILE__, __LINE__, (name))

@@ -13,62 +13,6 @@
 #include "libcommon/input.h"
 #include "tests/lib/tap.h"
 
-/* Test-only state: one single-threaded process. */
-static char captured[8192];
-static int saved_stderr = -1;
-
-static const char *
-tmp_path(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s/%s", tap_tmpdir(), name);
-	return buf;
-}
-
-static void
-write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-		printf("Bail out! cannot write %s\n", path);
-		exit(1);
-	}
-}
-
-/* Sends stderr to a file until capture_end reads it into captured. */
-static void
-capture_begin(void)
-{
-	char path[4200];
-	int fd;
-
-	tmp_path(path, sizeof(path), "stderr");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	fflush(stderr);
-	saved_stderr = dup(2);
-	dup2(fd, 2);
-	close(fd);
-}
-
-static const char *
-capture_end(void)
-{
-	char path[4200];
-	FILE *f;
-	size_t n = 0;
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	f = fopen(tmp_path(path, sizeof(path), "stderr"), "r");
-	if (f) {
-		n = fread(captured, 1, sizeof(captured) - 1, f);
-		fclose(f);
-	}
-	captured[n] = '\0';
-	return captured;
-}
-
 /* Passes when got starts with want; shows got otherwise. */
 static void
 starts_with(const char *got, const char *want, const char *name)
@@ -156,7 +100,7 @@ test_plain(void)
 	int compressed = -1;
 	struct input *in;
 
-	write_file(tmp_path(path, sizeof(path), "plain.txt"), "hello\nworld\n", 12);
+	tap_write_file(tap_path(path, sizeof(path), "plain.txt"), "hello\nworld\n", 12);
 	is_int(read_chunked(path, 4096, &data, &len, &compressed), 0, "a plain file reads to the end");
 	ok(len == 12 && memcmp(data, "hello\nworld\n", 12) == 0, "a plain file reads back unchanged");
 	is_int(compressed, 0, "a plain file is not compressed");
@@ -172,17 +116,17 @@ test_plain(void)
 	input_close(in);
 
 	/* Short files are shorter than the 4 sniffed bytes. */
-	write_file(path, "", 0);
+	tap_write_file(path, "", 0);
 	is_int(read_chunked(path, 4096, &data, &len, NULL), 0, "an empty file reads");
 	is_int((long long)len, 0, "an empty file has no bytes");
 	free(data);
-	write_file(path, "\x28\xb5", 2);
+	tap_write_file(path, "\x28\xb5", 2);
 	is_int(read_chunked(path, 4096, &data, &len, &compressed), 0,
 	       "a 2-byte file starting like the magic reads");
 	ok(len == 2 && memcmp(data, "\x28\xb5", 2) == 0 && !compressed,
 	   "the 2 sniffed bytes are kept as plain data");
 	free(data);
-	write_file(path, "\x28\xb5\x2f\xfcxyz", 7);
+	tap_write_file(path, "\x28\xb5\x2f\xfcxyz", 7);
 	is_int(read_chunked(path, 1, &data, &len, &compressed), 0,
 	       "3 magic bytes then something else is plain");
 	ok(len == 7 && memcmp(data, "\x28\xb5\x2f\xfcxyz", 7) == 0 && !compressed,
@@ -200,29 +144,29 @@ test_errors(void)
 	const char *err;
 	int fd, fds[2];
 
-	tmp_path(path, sizeof(path), "missing.txt");
-	capture_begin();
+	tap_path(path, sizeof(path), "missing.txt");
+	tap_capture_begin();
 	is_int(input_open(path, &in), -CODE_EXIT_NOINPUT, "a missing file is -66");
-	err = capture_end();
+	err = tap_capture_end();
 	snprintf(want, sizeof(want), "code-input: cannot open '%s': No such file or directory\n",
 		 path);
 	is_str(err, want, "a missing file says why");
 	ok(in == NULL, "*out is NULL after a failed open");
 
-	capture_begin();
+	tap_capture_begin();
 	is_int(input_open(tap_tmpdir(), &in), -CODE_EXIT_NOINPUT, "a directory is -66");
-	err = capture_end();
+	err = tap_capture_end();
 	snprintf(want, sizeof(want), "code-input: cannot open '%s': Is a directory\n",
 		 tap_tmpdir());
 	is_str(err, want, "a directory is named as such");
 
 	/* A write-only file fails its first read(2), which open does. */
-	tmp_path(path, sizeof(path), "wronly.txt");
+	tap_path(path, sizeof(path), "wronly.txt");
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	capture_begin();
+	tap_capture_begin();
 	is_int(input_open_fd(fd, "wronly.txt", 1, &in), -CODE_EXIT_NOINPUT,
 	       "an unreadable file does not open");
-	err = capture_end();
+	err = tap_capture_end();
 	is_str(err, "code-input: cannot open 'wronly.txt': Bad file descriptor\n",
 	       "and says why");
 	ok(fcntl(fd, F_GETFD) >= 0, "a borrowed fd stays open when the open fails");
@@ -236,10 +180,10 @@ test_errors(void)
 	close(fds[0]);
 	fd = fds[1];
 	is_int(input_open_fd(fd, "wpipe", 0, &in), 0, "input_open_fd takes a pipe");
-	capture_begin();
+	tap_capture_begin();
 	is_int(input_read_all(in, 100, &data, &len), -CODE_EXIT_IOERR, "a read error is -74");
 	is_int(input_read(in, path, 10), -CODE_EXIT_IOERR, "a read error is sticky");
-	err = capture_end();
+	err = tap_capture_end();
 	is_str(err, "code-input: wpipe: read error: Bad file descriptor\n",
 	       "a read error names the input, once");
 	ok(data == NULL && len == 0, "a failed input_read_all leaves nothing behind");
@@ -255,7 +199,7 @@ test_limit(void)
 	size_t len;
 	const char *err;
 
-	write_file(tmp_path(path, sizeof(path), "limit.txt"), text, 3000);
+	tap_write_file(tap_path(path, sizeof(path), "limit.txt"), text, 3000);
 	input_open(path, &in);
 	is_int(input_read_all(in, 3000, &data, &len), 0, "a file exactly at the limit reads");
 	ok(len == 3000 && memcmp(data, text, 3000) == 0, "and is whole");
@@ -263,10 +207,10 @@ test_limit(void)
 	free(data);
 
 	input_open(path, &in);
-	capture_begin();
+	tap_capture_begin();
 	is_int(input_read_all(in, 2048, &data, &len), -CODE_EXIT_DATAERR,
 	       "a file over the limit is -65");
-	err = capture_end();
+	err = tap_capture_end();
 	snprintf(want, sizeof(want), "code-input: %s: '%s' is larger than 2 KiB\n", path, path);
 	is_str(err, want, "the limit is named");
 	ok(data == NULL, "no data past the limit");
@@ -295,16 +239,16 @@ test_limit(void)
 			printf("Bail out! pipe\n");
 		close(fds[1]);
 		input_open_fd(fds[0], "pipe", 0, &in);
-		capture_begin();
+		tap_capture_begin();
 		is_int(input_read_all(in, 2999, &data, &len), -CODE_EXIT_DATAERR,
 		       "a pipe over the limit is -65");
-		is_str(capture_end(), "code-input: pipe: 'pipe' is larger than 2999 bytes\n",
+		is_str(tap_capture_end(), "code-input: pipe: 'pipe' is larger than 2999 bytes\n",
 		       "named like a file");
 		input_close(in);
 	}
 
 	/* A sparse 1 GiB file is refused from its size, unread. */
-	tmp_path(path, sizeof(path), "sparse.txt");
+	tap_path(path, sizeof(path), "sparse.txt");
 	{
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
@@ -313,11 +257,11 @@ test_limit(void)
 		close(fd);
 	}
 	input_open(path, &in);
-	capture_begin();
+	tap_capture_begin();
 	is_int(input_read_all(in, 64u << 20, &data, &len), -CODE_EXIT_DATAERR,
 	       "a 1 GiB file over a 64 MiB limit is -65");
 	snprintf(want, sizeof(want), "code-input: %s: '%s' is larger than 64 MiB\n", path, path);
-	is_str(capture_end(), want, "with the limit in MiB");
+	is_str(tap_capture_end(), want, "with the limit in MiB");
 	input_close(in);
 	unlink(path);
 	free(text);
@@ -332,7 +276,7 @@ test_stdin(void)
 	unsigned char *z;
 	int saved = dup(0), fd;
 
-	write_file(tmp_path(path, sizeof(path), "stdin.txt"), "from stdin\n", 11);
+	tap_write_file(tap_path(path, sizeof(path), "stdin.txt"), "from stdin\n", 11);
 	fd = open(path, O_RDONLY);
 	dup2(fd, 0);
 	close(fd);
@@ -346,7 +290,7 @@ test_stdin(void)
 
 	/* Sniffing must work on stdin too, where nothing can be re-read. */
 	z = zstd_frame("zipped stdin\n", 13, 0, &zlen);
-	write_file(path, z, zlen);
+	tap_write_file(path, z, zlen);
 	free(z);
 	fd = open(path, O_RDONLY);
 	dup2(fd, 0);
@@ -404,7 +348,7 @@ test_zstd(void)
 	int compressed = 0;
 
 	a = zstd_frame(text, 1 << 20, 1, &alen);
-	write_file(tmp_path(path, sizeof(path), "big.zst"), a, alen);
+	tap_write_file(tap_path(path, sizeof(path), "big.zst"), a, alen);
 	is_int(read_chunked(path, 7, &data, &len, &compressed), 0,
 	       "1 MiB of zstd reads in 7-byte pieces");
 	ok(len == 1 << 20 && memcmp(data, text, len) == 0, "and matches the original");
@@ -426,16 +370,16 @@ test_zstd(void)
 		free(data);
 		input_close(in);
 		input_open(path, &in);
-		capture_begin();
+		tap_capture_begin();
 		is_int(input_read_all(in, (1 << 20) - 1, &data, &len), -CODE_EXIT_DATAERR,
 		       "one byte less is over the limit");
-		ok(strstr(capture_end(), ".zst' is larger than 1048575 bytes\n") != NULL,
+		ok(strstr(tap_capture_end(), ".zst' is larger than 1048575 bytes\n") != NULL,
 		   "an odd limit is given in bytes");
 		input_close(in);
 	}
 
 	/* Sniffed without the extension. */
-	write_file(tmp_path(path, sizeof(path), "big.bin"), a, alen);
+	tap_write_file(tap_path(path, sizeof(path), "big.bin"), a, alen);
 	{
 		struct input *in;
 
@@ -455,7 +399,7 @@ test_zstd(void)
 	memcpy(both, a, alen);
 	memcpy(both + alen, "\x5a\x2a\x4d\x18\x04\x00\x00\x00skip", 12);
 	memcpy(both + alen + 12, b, blen);
-	write_file(tmp_path(path, sizeof(path), "cat.zst"), both, alen + 12 + blen);
+	tap_write_file(tap_path(path, sizeof(path), "cat.zst"), both, alen + 12 + blen);
 	is_int(read_chunked(path, 4096, &data, &len, NULL), 0, "concatenated frames read");
 	ok(len == (1 << 20) + 5 && memcmp(data, text, 1 << 20) == 0 &&
 	   memcmp(data + (1 << 20), "tail\n", 5) == 0,
@@ -463,7 +407,7 @@ test_zstd(void)
 	free(data);
 
 	/* A stream that starts with a skippable frame is still zstd. */
-	write_file(tmp_path(path, sizeof(path), "skipfirst.bin"), both + alen, 12 + blen);
+	tap_write_file(tap_path(path, sizeof(path), "skipfirst.bin"), both + alen, 12 + blen);
 	is_int(read_chunked(path, 4096, &data, &len, &compressed), 0,
 	       "a leading skippable frame is sniffed");
 	ok(compressed && len == 5 && memcmp(data, "tail\n", 5) == 0,
@@ -473,16 +417,16 @@ test_zstd(void)
 	/* Ending on a skippable frame is a clean end; cutting one is not. */
 	memcpy(both, b, blen);
 	memcpy(both + blen, "\x5f\x2a\x4d\x18\x03\x00\x00\x00" "end", 11);
-	write_file(tmp_path(path, sizeof(path), "endskip.zst"), both, blen + 11);
+	tap_write_file(tap_path(path, sizeof(path), "endskip.zst"), both, blen + 11);
 	is_int(read_chunked(path, 4096, &data, &len, NULL), 0,
 	       "a trailing skippable frame ends the stream cleanly");
 	ok(len == 5 && memcmp(data, "tail\n", 5) == 0, "after the data before it");
 	free(data);
-	write_file(path, both, blen + 10);
-	capture_begin();
+	tap_write_file(path, both, blen + 10);
+	tap_capture_begin();
 	is_int(read_chunked(path, 4096, &data, &len, NULL), -CODE_EXIT_DATAERR,
 	       "a cut skippable frame is truncated data");
-	capture_end();
+	tap_capture_end();
 	free(data);
 	free(both);
 	free(b);
@@ -499,53 +443,53 @@ test_zstd_errors(void)
 	const char *err;
 
 	z = zstd_frame(text, 200000, 1, &zlen);
-	write_file(tmp_path(path, sizeof(path), "cut.zst"), z, zlen / 2);
-	capture_begin();
+	tap_write_file(tap_path(path, sizeof(path), "cut.zst"), z, zlen / 2);
+	tap_capture_begin();
 	is_int(read_chunked(path, 4096, &data, &len, NULL), -CODE_EXIT_DATAERR,
 	       "truncated zstd is -65");
-	err = capture_end();
+	err = tap_capture_end();
 	snprintf(want, sizeof(want), "code-input: %s: truncated zstd data\n", path);
 	is_str(err, want, "truncated zstd says so, with the file name");
 	free(data);
 
 	/* Cut inside the frame header, and right after the magic. */
-	write_file(path, z, 6);
-	capture_begin();
+	tap_write_file(path, z, 6);
+	tap_capture_begin();
 	is_int(read_chunked(path, 4096, &data, &len, NULL), -CODE_EXIT_DATAERR,
 	       "a cut frame header is -65");
-	err = capture_end();
+	err = tap_capture_end();
 	is_str(err, want, "a cut header is truncated data");
 	free(data);
-	write_file(path, z, zlen - 1);
-	capture_begin();
+	tap_write_file(path, z, zlen - 1);
+	tap_capture_begin();
 	is_int(read_chunked(path, 4096, &data, &len, NULL), -CODE_EXIT_DATAERR,
 	       "a missing last byte is noticed");
-	capture_end();
+	tap_capture_end();
 	free(data);
 
-	write_file(tmp_path(path, sizeof(path), "empty.zst"), "", 0);
-	capture_begin();
+	tap_write_file(tap_path(path, sizeof(path), "empty.zst"), "", 0);
+	tap_capture_begin();
 	is_int(read_chunked(path, 4096, &data, &len, NULL), -CODE_EXIT_DATAERR,
 	       "an empty .zst file is truncated, as zstd -d says");
-	capture_end();
+	tap_capture_end();
 	free(data);
 
 	/* Flipped bytes in the middle: the checksum or the decoder objects. */
 	memset(z + zlen / 2, 0xa5, 16);
-	write_file(tmp_path(path, sizeof(path), "bad.zst"), z, zlen);
-	capture_begin();
+	tap_write_file(tap_path(path, sizeof(path), "bad.zst"), z, zlen);
+	tap_capture_begin();
 	is_int(read_chunked(path, 4096, &data, &len, NULL), -CODE_EXIT_DATAERR,
 	       "corrupt zstd is -65");
-	err = capture_end();
+	err = tap_capture_end();
 	snprintf(want, sizeof(want), "code-input: %s: corrupt zstd data: ", path);
 	starts_with(err, want, "corrupt zstd gives zstd's reason");
 	free(data);
 
-	write_file(tmp_path(path, sizeof(path), "text.zst"), "not zstd at all\n", 16);
-	capture_begin();
+	tap_write_file(tap_path(path, sizeof(path), "text.zst"), "not zstd at all\n", 16);
+	tap_capture_begin();
 	is_int(read_chunked(path, 4096, &data, &len, NULL), -CODE_EXIT_DATAERR,
 	       "plain text named .zst is -65");
-	err = capture_end();
+	err = tap_capture_end();
 	snprintf(want, sizeof(want), "code-input: %s: corrupt zstd data: Unknown frame descriptor\n",
 		 path);
 	is_str(err, want, "a bad header is named by zstd");

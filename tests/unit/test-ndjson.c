@@ -12,60 +12,6 @@
 #include "libcommon/strbuf.h"
 #include "tests/lib/tap.h"
 
-/* Test-only state: one single-threaded process. */
-static char captured[8192];
-static int saved_stderr = -1;
-
-static const char *
-tmp_path(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s/%s", tap_tmpdir(), name);
-	return buf;
-}
-
-static void
-write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-		printf("Bail out! cannot write %s\n", path);
-		exit(1);
-	}
-}
-
-static void
-capture_begin(void)
-{
-	char path[4200];
-	int fd;
-
-	fd = open(tmp_path(path, sizeof(path), "stderr"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	fflush(stderr);
-	saved_stderr = dup(2);
-	dup2(fd, 2);
-	close(fd);
-}
-
-static const char *
-capture_end(void)
-{
-	char path[4200];
-	FILE *f;
-	size_t n = 0;
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	f = fopen(tmp_path(path, sizeof(path), "stderr"), "r");
-	if (f) {
-		n = fread(captured, 1, sizeof(captured) - 1, f);
-		fclose(f);
-	}
-	captured[n] = '\0';
-	return captured;
-}
-
 static const char *
 type_of(const json_t *rec)
 {
@@ -112,10 +58,10 @@ expect_error(const char *name, const char *content, size_t max_line,
 	const char *err;
 	int ret;
 
-	write_file(tmp_path(path, sizeof(path), name), content, strlen(content));
-	capture_begin();
+	tap_write_file(tap_path(path, sizeof(path), name), content, strlen(content));
+	tap_capture_begin();
 	ret = read_types(path, &opts, &seen, NULL);
-	err = capture_end();
+	err = tap_capture_end();
 	is_int(ret, -CODE_EXIT_DATAERR, what);
 	snprintf(want, sizeof(want), "code-ndjson: %s%s", path, want_tail);
 	is_str(err, want, what);
@@ -137,7 +83,7 @@ test_lines(void)
 	char path[4200];
 	json_t *rec = NULL;
 
-	write_file(tmp_path(path, sizeof(path), "lines.ndjson"), text, sizeof(text) - 1);
+	tap_write_file(tap_path(path, sizeof(path), "lines.ndjson"), text, sizeof(text) - 1);
 	is_int(read_types(path, NULL, &seen, NULL), 0, "a clean file reads to the end");
 	is_str(seen.buf, "a@1 b@4 c@6",
 	       "line numbers count blank and CRLF lines; the last line needs no newline");
@@ -158,9 +104,9 @@ test_lines(void)
 	is_int((long long)ndjson_reader_skipped(r), 0, "nothing skipped");
 	ndjson_reader_close(r);
 
-	write_file(path, "", 0);
+	tap_write_file(path, "", 0);
 	is_int(read_types(path, NULL, &seen, NULL), 0, "an empty file has no records");
-	write_file(path, "\n\n \r\n", 5);
+	tap_write_file(path, "\n\n \r\n", 5);
 	is_int(read_types(path, NULL, &seen, NULL), 0, "nor does a file of blank lines");
 	is_str(seen.buf, "", "nothing was returned");
 	strbuf_release(&seen);
@@ -222,14 +168,14 @@ test_huge_line(void)
 	for (i = 0; i < 3u << 20; i++)
 		strbuf_addch(&text, 'x');
 	strbuf_addstr(&text, "\"}\n{\"type\":\"after\"}\n");
-	write_file(tmp_path(path, sizeof(path), "huge.ndjson"), text.buf, text.len);
+	tap_write_file(tap_path(path, sizeof(path), "huge.ndjson"), text.buf, text.len);
 
 	is_int(ndjson_reader_open(path, &opts, &r), 0, "open with a 1 KiB limit");
 	is_int(ndjson_read_record(r, &rec), 1, "the short first line reads");
 	json_decref(rec);
-	capture_begin();
+	tap_capture_begin();
 	is_int(ndjson_read_record(r, &rec), -CODE_EXIT_DATAERR, "a 3 MiB line is -65");
-	err = capture_end();
+	err = tap_capture_end();
 	strbuf_addf(&want, "code-ndjson: %s:2: line longer than 1 KiB\n", path);
 	is_str(err, want.buf, "naming its line and the limit");
 	is_int((long long)ndjson_reader_line(r), 2, "the reader is at the long line");
@@ -240,9 +186,9 @@ test_huge_line(void)
 	ndjson_reader_close(r);
 
 	opts.skip_invalid = true;
-	capture_begin();
+	tap_capture_begin();
 	is_int(read_types(path, &opts, &seen, &skipped), 0, "skip_invalid reads past it");
-	err = capture_end();
+	err = tap_capture_end();
 	is_str(seen.buf, "first@1 after@3", "the records around the long line survive");
 	is_int((long long)skipped, 1, "one line is skipped");
 	strbuf_reset(&want);
@@ -251,15 +197,15 @@ test_huge_line(void)
 
 	/* The long line last, without a newline. */
 	strbuf_setlen(&text, text.len - strlen("\"}\n{\"type\":\"after\"}\n"));
-	write_file(path, text.buf, text.len);
-	capture_begin();
+	tap_write_file(path, text.buf, text.len);
+	tap_capture_begin();
 	is_int(read_types(path, &opts, &seen, &skipped), 0, "an unterminated long last line is skipped");
-	capture_end();
+	tap_capture_end();
 	is_str(seen.buf, "first@1", "leaving the records before it");
 
 	/* Under the default 16 MiB limit the same line is fine. */
 	strbuf_addstr(&text, "\"}\n");
-	write_file(path, text.buf, text.len);
+	tap_write_file(path, text.buf, text.len);
 	is_int(read_types(path, NULL, &seen, NULL), 0, "a 3 MiB line is within the default limit");
 	is_str(seen.buf, "first@1 long@2", "and parses");
 	strbuf_release(&text);
@@ -284,19 +230,19 @@ test_skip(void)
 	char path[4200];
 	const char *err;
 
-	write_file(tmp_path(path, sizeof(path), "skip.ndjson"), text, sizeof(text) - 1);
-	capture_begin();
+	tap_write_file(tap_path(path, sizeof(path), "skip.ndjson"), text, sizeof(text) - 1);
+	tap_capture_begin();
 	is_int(read_types(path, &opts, &seen, &skipped), 0, "skip_invalid reads to the end");
-	err = capture_end();
+	err = tap_capture_end();
 	is_str(seen.buf, "a@1 b@3 c@7", "good records keep their line numbers");
 	is_int((long long)skipped, 3, "bad lines are counted");
 	strbuf_addf(&want, "code-ndjson: %s: warning: skipped 3 invalid lines\n", path);
 	is_str(err, want.buf, "and reported once at close");
 
 	diag_set_level(DIAG_VERBOSE);
-	capture_begin();
+	tap_capture_begin();
 	read_types(path, &opts, &seen, &skipped);
-	err = capture_end();
+	err = tap_capture_end();
 	diag_set_level(DIAG_NORMAL);
 	strbuf_reset(&want);
 	strbuf_addf(&want, "code-ndjson: %s:2:4: skipped: invalid JSON: string or '}' expected near 'bad'\n",
@@ -305,9 +251,9 @@ test_skip(void)
 		tap_diag("got '%s'", err);
 
 	diag_set_level(DIAG_QUIET);
-	capture_begin();
+	tap_capture_begin();
 	read_types(path, &opts, &seen, &skipped);
-	err = capture_end();
+	err = tap_capture_end();
 	diag_set_level(DIAG_NORMAL);
 	is_str(err, "", "--quiet hides the warning");
 	strbuf_release(&seen);
@@ -326,25 +272,25 @@ test_sources(void)
 	int saved = dup(0), fd;
 	const char *err;
 
-	write_file(tmp_path(zpath, sizeof(zpath), "recs.ndjson.zst"), z, zlen);
+	tap_write_file(tap_path(zpath, sizeof(zpath), "recs.ndjson.zst"), z, zlen);
 	is_int(read_types(zpath, NULL, &seen, NULL), 0, "a .zst file reads");
 	is_str(seen.buf, "z@1 y@2", "decompressed on the fly");
 
-	write_file(zpath, z, zlen - 3);
-	capture_begin();
+	tap_write_file(zpath, z, zlen - 3);
+	tap_capture_begin();
 	is_int(read_types(zpath, NULL, &seen, NULL), -CODE_EXIT_DATAERR,
 	       "truncated zstd under NDJSON is -65");
-	err = capture_end();
+	err = tap_capture_end();
 	ok(strstr(err, "recs.ndjson.zst: truncated zstd data\n") != NULL,
 	   "with the input's message");
 
-	fd = open(tmp_path(path, sizeof(path), "missing.ndjson"), O_RDONLY);
-	capture_begin();
+	fd = open(tap_path(path, sizeof(path), "missing.ndjson"), O_RDONLY);
+	tap_capture_begin();
 	is_int(ndjson_reader_open(path, NULL, &r), -CODE_EXIT_NOINPUT, "a missing file is -66");
-	capture_end();
+	tap_capture_end();
 	ok(r == NULL, "and no reader");
 
-	write_file(tmp_path(path, sizeof(path), "stdin.ndjson"), z, zlen);
+	tap_write_file(tap_path(path, sizeof(path), "stdin.ndjson"), z, zlen);
 	fd = open(path, O_RDONLY);
 	dup2(fd, 0);
 	close(fd);
@@ -368,7 +314,7 @@ test_write(void)
 	ssize_t n;
 	int fd, i, ret = 0;
 
-	fd = open(tmp_path(path, sizeof(path), "w.ndjson"), O_RDWR | O_CREAT | O_TRUNC, 0600);
+	fd = open(tap_path(path, sizeof(path), "w.ndjson"), O_RDWR | O_CREAT | O_TRUNC, 0600);
 	output_open_fd(fd, &o);
 	is_int(ndjson_write_record(o, rec), 0, "ndjson_write_record succeeds");
 	is_int(output_close(o), 0, "and flushes");
@@ -384,11 +330,11 @@ test_write(void)
 		ok(1, "# SKIP no /dev/full");
 	} else {
 		output_open_fd(fd, &o);
-		capture_begin();
+		tap_capture_begin();
 		for (i = 0; i < 10000 && ret == 0; i++)
 			ret = ndjson_write_record(o, rec);
 		output_close(o);
-		err = capture_end();
+		err = tap_capture_end();
 		is_int(ret, -CODE_EXIT_IOERR, "writing records to a full disk is -74");
 		is_str(err, "code-ndjson: write error: No space left on device\n",
 		       "said once");
@@ -408,7 +354,7 @@ test_round_trip(void)
 	json_t *rec;
 	int fd, i, ret = 0, bad = 0;
 
-	fd = open(tmp_path(path, sizeof(path), "trip.ndjson"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	fd = open(tap_path(path, sizeof(path), "trip.ndjson"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	output_open_fd(fd, &o);
 	for (i = 0; i < COUNT; i++) {
 		rec = json_pack("{s:s, s:i, s:s, s:[i,i]}", "type", i % 3 ? "step" : "plan",
@@ -450,7 +396,7 @@ test_round_trip(void)
 		fclose(f);
 		z = malloc(ZSTD_compressBound(len));
 		zlen = ZSTD_compress(z, ZSTD_compressBound(len), data, len, 1);
-		write_file(tmp_path(zpath, sizeof(zpath), "trip.ndjson.zst"), z, zlen);
+		tap_write_file(tap_path(zpath, sizeof(zpath), "trip.ndjson.zst"), z, zlen);
 		free(z);
 		free(data);
 	}

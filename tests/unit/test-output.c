@@ -12,49 +12,6 @@
 #include "libcommon/output.h"
 #include "tests/lib/tap.h"
 
-/* Test-only state: one single-threaded process. */
-static char captured[8192];
-static int saved_stderr = -1;
-
-static const char *
-tmp_path(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s/%s", tap_tmpdir(), name);
-	return buf;
-}
-
-static void
-capture_begin(void)
-{
-	char path[4200];
-	int fd;
-
-	fd = open(tmp_path(path, sizeof(path), "stderr"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	fflush(stderr);
-	saved_stderr = dup(2);
-	dup2(fd, 2);
-	close(fd);
-}
-
-static const char *
-capture_end(void)
-{
-	char path[4200];
-	FILE *f;
-	size_t n = 0;
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	f = fopen(tmp_path(path, sizeof(path), "stderr"), "r");
-	if (f) {
-		n = fread(captured, 1, sizeof(captured) - 1, f);
-		fclose(f);
-	}
-	captured[n] = '\0';
-	return captured;
-}
-
 /* Reads a whole file into a malloc'd NUL-terminated buffer. */
 static char *
 slurp(const char *path, size_t *len)
@@ -93,7 +50,7 @@ test_file(void)
 	size_t len, i, wlen = 0;
 	int fd, ret = 0;
 
-	tmp_path(path, sizeof(path), "out.txt");
+	tap_path(path, sizeof(path), "out.txt");
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	is_int(output_open_fd(fd, &o), 0, "output_open_fd succeeds");
 	is_int(output_write(o, "abc", 3), 0, "output_write buffers");
@@ -157,25 +114,25 @@ test_full(void)
 		return;
 	}
 	output_open_fd(fd, &o);
-	capture_begin();
+	tap_capture_begin();
 	is_int(output_puts(o, "record\n"), 0, "a buffered write does not fail yet");
 	is_int(output_flush(o), -CODE_EXIT_IOERR, "flushing to /dev/full is -74");
 	is_int(output_puts(o, "more"), -CODE_EXIT_IOERR, "the failure is sticky for writes");
 	is_int(output_printf(o, "%d", 1), -CODE_EXIT_IOERR, "and for printf");
 	is_int(output_flush(o), -CODE_EXIT_IOERR, "and for flush");
 	is_int(output_close(o), -CODE_EXIT_IOERR, "output_close returns the first error");
-	err = capture_end();
+	err = tap_capture_end();
 	is_str(err, "code-output: write error: No space left on device\n",
 	       "the error is printed once, with its reason");
 
 	/* A write bigger than the buffer goes straight to the fd. */
 	memset(big, 'x', sizeof(big));
 	output_open_fd(fd, &o);
-	capture_begin();
+	tap_capture_begin();
 	is_int(output_write(o, big, sizeof(big)), -CODE_EXIT_IOERR,
 	       "a big unbuffered write fails at once");
 	output_close(o);
-	err = capture_end();
+	err = tap_capture_end();
 	is_str(err, "code-output: write error: No space left on device\n",
 	       "and says so once");
 	close(fd);
@@ -198,11 +155,11 @@ test_pipe(void)
 	output_open_fd(fds[1], &o);
 	sigaction(SIGPIPE, NULL, &sa);
 	ok(sa.sa_handler == SIG_IGN, "output_open_fd ignores SIGPIPE");
-	capture_begin();
+	tap_capture_begin();
 	output_puts(o, "nobody reads this\n");
 	is_int(output_flush(o), -CODE_EXIT_IOERR, "a pipe without reader is -74");
 	is_int(output_close(o), -CODE_EXIT_IOERR, "and output_close says so too");
-	err = capture_end();
+	err = tap_capture_end();
 	is_str(err, "", "EPIPE is quiet");
 	close(fds[1]);
 
