@@ -32,6 +32,8 @@ struct regexset_entry {
 	char *name;
 	pcre2_code *code;
 	bool caseless;
+	bool literal_only;   /* the regex is its one literal: a prefilter hit is a match */
+	bool has_names;
 	size_t literal_count;
 	char **literals;
 	size_t *literal_lens;
@@ -545,6 +547,17 @@ regexset_compile_one(struct regexset *set, struct regexset_entry *e,
 		}
 	}
 	regexset_extract_literals(e, p->regex);
+	{
+		uint32_t names = 0;
+
+		pcre2_pattern_info(e->code, PCRE2_INFO_NAMECOUNT, &names);
+		e->has_names = names > 0;
+	}
+	/* Only plain bytes: no metacharacter may change what the text means. */
+	e->literal_only = e->literal_count == 1 && !e->has_names &&
+			  strlen(p->regex) == e->literal_lens[0] &&
+			  memcmp(p->regex, e->literals[0], e->literal_lens[0]) == 0 &&
+			  strpbrk(p->regex, "\\^$.|?*+()[]{}#") == NULL;
 	return 0;
 }
 
@@ -647,6 +660,18 @@ bool
 regexset_jit(const struct regexset *set)
 {
 	return set->jit;
+}
+
+bool
+regexset_literal_only(const struct regexset *set, size_t pattern)
+{
+	return set->entries[pattern].literal_only;
+}
+
+bool
+regexset_has_names(const struct regexset *set, size_t pattern)
+{
+	return set->entries[pattern].has_names;
 }
 
 size_t
@@ -755,6 +780,33 @@ regexset_match(struct regexset_matcher *m, const char *line, size_t len)
 		if (matcher_run(m, i, line, len) > 0)
 			m->hits[n++] = i;
 	return n;
+}
+
+bool
+regexset_matcher_span(struct regexset_matcher *m, size_t pattern, const char *line,
+		      size_t len, size_t start, size_t *so, size_t *eo)
+{
+	PCRE2_SIZE *ov;
+	int rc;
+
+	if (line == NULL)
+		line = "";
+	if (start > len)
+		return false;
+	rc = pcre2_match(m->set->entries[pattern].code, (PCRE2_SPTR)line, len, start, 0,
+			 m->data[pattern], m->mctx);
+	if (rc < 0) {
+		if (rc != PCRE2_ERROR_NOMATCH)
+			m->limit_hits[pattern]++;
+		return false;
+	}
+	ov = pcre2_get_ovector_pointer(m->data[pattern]);
+	/* \K in a lookahead can put the end before the start. */
+	if (ov[1] < ov[0] || ov[1] > len)
+		return false;
+	*so = ov[0];
+	*eo = ov[1];
+	return true;
 }
 
 const size_t *

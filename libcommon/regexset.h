@@ -56,6 +56,15 @@ bool regexset_caseless(const struct regexset *set, size_t pattern);
 bool regexset_jit(const struct regexset *set);
 
 /*
+ * Whether the pattern is nothing but its one prefilter literal (no
+ * metacharacters, no groups): finding the literal in a line (with the
+ * pattern's caselessness) is then a match, and no regex needs to run.
+ */
+bool regexset_literal_only(const struct regexset *set, size_t pattern);
+/* Whether the pattern has named groups (so regexset_matcher_fields can give any). */
+bool regexset_has_names(const struct regexset *set, size_t pattern);
+
+/*
  * The prefilter literals of a pattern: every line the pattern matches
  * contains at least one of them (compared ASCII-case-insensitively when
  * regexset_caseless). 0 means no usable literal: run the regex on every
@@ -79,6 +88,13 @@ void regexset_matcher_free(struct regexset_matcher *m);
  */
 bool regexset_match_pattern(struct regexset_matcher *m, size_t pattern,
 			    const char *line, size_t len);
+/*
+ * The first match of pattern in line[0, len) that starts at or after
+ * start: its bytes are [*so, *eo) (possibly empty). For highlighting.
+ */
+bool regexset_matcher_span(struct regexset_matcher *m, size_t pattern, const char *line,
+			   size_t len, size_t start, size_t *so, size_t *eo);
+
 /*
  * Runs every pattern on the line and returns how many matched; their
  * indices, ascending, are then in regexset_matcher_hits until the next call.

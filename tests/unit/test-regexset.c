@@ -540,6 +540,41 @@ test_jit_equivalence(void)
 	regexset_free(interp);
 }
 
+/* A plain-word pattern needs no regex run; anything else does. */
+static void
+test_literal_only_and_span(void)
+{
+	static const struct { const char *re; bool want; } cases[] = {
+		{ "error", true }, { "Out of memory", true }, { "err.r", false },
+		{ "error|fail", false }, { "(?<s>5\\d\\d)", false }, { "a\\.b", false },
+		{ "^error", false }, { "timeout$", false },
+	};
+	struct regexset *set;
+	struct regexset_matcher *m;
+	size_t i, so = 0, eo = 0;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		set = compile_one(cases[i].re, false, false);
+		ok(set != NULL && regexset_literal_only(set, 0) == cases[i].want,
+		   "literal_only('%s') is %d", cases[i].re, cases[i].want);
+		regexset_free(set);
+	}
+	set = compile_one("(?<s>5\\d\\d)", false, false);
+	ok(regexset_has_names(set, 0), "named group seen");
+	m = regexset_matcher_new(set);
+	ok(regexset_matcher_span(m, 0, "GET / 503 x 504", 15, 0, &so, &eo) && so == 6 && eo == 9,
+	   "span of the first match");
+	ok(regexset_matcher_span(m, 0, "GET / 503 x 504", 15, eo, &so, &eo) && so == 12 && eo == 15,
+	   "span of the next match from an offset");
+	ok(!regexset_matcher_span(m, 0, "GET / 503 x 504", 15, eo, &so, &eo), "no match after the last");
+	ok(!regexset_matcher_span(m, 0, "503", 3, 4, &so, &eo), "start past the end is no match");
+	regexset_matcher_free(m);
+	regexset_free(set);
+	set = compile_one("error", false, false);
+	ok(!regexset_has_names(set, 0), "no named group");
+	regexset_free(set);
+}
+
 int
 main(void)
 {
@@ -554,5 +589,6 @@ main(void)
 	test_fields();
 	test_two_matchers();
 	test_jit_equivalence();
+	test_literal_only_and_span();
 	return tap_done();
 }
