@@ -59,6 +59,73 @@ jsonw_append_string(struct strbuf *sb, const char *s, size_t len)
 	strbuf_addch(sb, '"');
 }
 
+/* The length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t
+utf8_sequence_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (p[0] < 0xC2 || p[0] > 0xF4)
+		return 0;
+	len = p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	cp = len == 2 ? (p[0] & 0x1Fu) << 6 | (p[1] & 0x3Fu)
+	     : len == 3 ? (p[0] & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu)
+			: (p[0] & 0x07u) << 18 | (p[1] & 0x3Fu) << 12 |
+				  (p[2] & 0x3Fu) << 6 | (p[3] & 0x3Fu);
+	/* Overlong forms, surrogates and code points past U+10FFFF are not UTF-8. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+void
+jsonw_append_string_lossy(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+
+	for (; i < len; i++)
+		if (u[i] >= 0x80)
+			break;
+	if (i == len) {
+		jsonw_append_string(sb, s, len);
+		return;
+	}
+	{
+		/* Rare path: build a clean copy, then escape it. */
+		struct strbuf clean = STRBUF_INIT;
+
+		strbuf_grow(&clean, len + 16);
+		while (i < len) {
+			size_t n;
+
+			if (u[i] < 0x80) {
+				i++;
+				continue;
+			}
+			n = utf8_sequence_len(u + i, len - i);
+			if (n > 0) {
+				i += n;
+				continue;
+			}
+			strbuf_add(&clean, s + run, i - run);
+			strbuf_addstr(&clean, "\xEF\xBF\xBD");
+			i++;
+			run = i;
+		}
+		strbuf_add(&clean, s + run, len - run);
+		jsonw_append_string(sb, clean.buf, clean.len);
+		strbuf_release(&clean);
+	}
+}
+
 /*
  * jansson's real format: %.17g, ".0" added when it reads as an integer,
  * and the exponent without '+' or leading zeros ("1e300", "1e-7").

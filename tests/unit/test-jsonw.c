@@ -55,6 +55,28 @@ main(void)
 		json_decref(v);
 	}
 	ok(1, "200 generated values match");
+	{
+		static const struct { const char *in; size_t len; const char *want; } lossy[] = {
+			{ "plain", 5, "\"plain\"" },
+			{ "caf\xC3\xA9", 5, "\"caf\xC3\xA9\"" },
+			{ "a\xFF" "b", 3, "\"a\xEF\xBF\xBD" "b\"" },
+			{ "cut \xE2\x82", 6, "\"cut \xEF\xBF\xBD\xEF\xBF\xBD\"" },
+			{ "over\xC0\xAF", 6, "\"over\xEF\xBF\xBD\xEF\xBF\xBD\"" },
+			{ "sur\xED\xA0\x80", 6, "\"sur\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"" },
+			{ "\xF0\x9F\x98\x80\t\"", 6, "\"\xF0\x9F\x98\x80\\t\\\"\"" },
+		};
+		for (i = 0; i < sizeof(lossy) / sizeof(lossy[0]); i++) {
+			json_error_t err;
+			json_t *back;
+
+			strbuf_reset(&sb);
+			jsonw_append_string_lossy(&sb, lossy[i].in, lossy[i].len);
+			is_str(strbuf_str(&sb), lossy[i].want, "lossy string");
+			back = json_loads(strbuf_str(&sb), JSON_DECODE_ANY, &err);
+			ok(back != NULL, "lossy output %u is valid JSON", i);
+			json_decref(back);
+		}
+	}
 	strbuf_release(&sb);
 	return tap_done();
 }
