@@ -24,8 +24,14 @@ int chunkread_uring_works(char *reason, size_t reason_size);
 
 struct chunkread_options {
 	enum chunkread_io io;
-	size_t buf_size;      /* bytes per read, multiple of 4096; 0 = 256 KiB */
-	size_t max_line;      /* a longer line is an error; 0 = 1 GiB */
+	size_t buf_size;      /* bytes per read, rounded up to 4096s; 0 = 256 KiB */
+	size_t max_line;      /* a longer line is an error; 0 = 1 GiB; >= buf_size */
+	/*
+	 * 1 (--follow): at the end of the file an unterminated last line is
+	 * held back instead of returned, and handed out whole once its '\n'
+	 * has been written.
+	 */
+	int follow;
 };
 
 /* Opaque. */
@@ -33,10 +39,12 @@ struct chunkread;
 
 /*
  * Reads fd (a regular file, not closed here) from byte start to byte end
- * (end < 0: to end of file as it grows while reading). Buffers are
- * 4096-aligned; with CHUNKREAD_IO_URING up to 4 reads are in flight. If
- * io_uring fails at setup the reader falls back to pread silently (the
- * probe is the place that reports). name is used in messages.
+ * (end < 0: to end of file as it grows while reading). Reads use explicit
+ * offsets, so threads may share fd, each reader with its own range.
+ * Buffers are 4096-aligned; with CHUNKREAD_IO_URING up to 4 reads are in
+ * flight. If io_uring fails at setup the reader falls back to pread
+ * silently (the probe is the place that reports). name is used in
+ * messages. Returns 0 (allocation failure exits).
  */
 int chunkread_open_fd(int fd, const char *name, off_t start, off_t end,
 		      const struct chunkread_options *opts, struct chunkread **out);
@@ -50,13 +58,19 @@ int chunkread_open_input(struct input *in, const struct chunkread_options *opts,
 /*
  * The next chunk: *data and *len hold whole lines, each ending in '\n', except
  * that the last chunk before the end may end with a line lacking one (the
- * file's unterminated last line). *offset is the position of data[0] in
- * the file or stream. Returns 1 with a chunk, 0 at the end, or the negated
- * exit code after a diagnostic (-CODE_EXIT_IOERR for a read error,
- * -CODE_EXIT_DATAERR for a line longer than max_line or corrupt zstd).
+ * file's unterminated last line, or the line cut by end). *offset is the
+ * position of data[0] in the file or stream. Returns 1 with a chunk, 0 at
+ * the end, or the negated exit code after a diagnostic (-CODE_EXIT_IOERR
+ * for a read error, -CODE_EXIT_DATAERR for a line longer than max_line or
+ * corrupt zstd; "FILE: the line at byte offset N is longer than SIZE").
  * A chunk is valid until the next call. Bytes are delivered exactly once,
  * in order, whatever the io mode: a file shrinking underneath simply ends
  * the reading early.
+ *
+ * After 0 the reader may be called again (--follow polls this way): with
+ * end < 0 it reads on from where it stopped and returns the bytes written
+ * meanwhile, or 0 again. Without follow an unterminated last line was
+ * already returned, so the bytes appended after it start a new chunk.
  */
 int chunkread_next(struct chunkread *cr, const char **data, size_t *len, off_t *offset);
 /* The io the reader really uses ("io_uring", "pread" or "stream"). */
