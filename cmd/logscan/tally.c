@@ -44,8 +44,9 @@
  *   code_logscan_bytes                         bytes scanned
  *
  * Values are integers, except the two window gauges for windows that are
- * not whole seconds ("0.25"). Label values are escaped (\\, \", \n) and
- * bytes that are not UTF-8 become U+FFFD, as the format requires UTF-8.
+ * not whole seconds ("0.25"). Label values are escaped (\\, \", \n); they
+ * are UTF-8, as the format requires, because every label is (a byte that
+ * is not UTF-8 becomes U+FFFD in all formats, see intern_entry).
  *
  * Folding (--max-series N, 0 meaning 1000): a series is a distinct label
  * combination, the window excluded. When there are more than N, the N-1
@@ -103,9 +104,15 @@ struct stable {
  */
 #define INTERN_CACHE 16
 
+/* A string as given and the label it stands for (the same unless not UTF-8). */
+struct intern_entry {
+	const char *given;
+	const char *label;
+};
+
 struct intern_cache {
-	const char *raw;
-	const char *interned;
+	const char *raw;                  /* the caller's pointer */
+	const struct intern_entry *entry;
 };
 
 struct tally {
@@ -242,16 +249,82 @@ stable_add(struct stable *st, const struct series *k, uint64_t n)
 	return st->n - 1;
 }
 
+/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f))
+			return 0;
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * JSON and the Prometheus format need UTF-8, and merge must read back
+ * what we write, so a label that is not UTF-8 (a file name in Latin-1)
+ * gets U+FFFD for each bad byte, in every format. Names differing only in
+ * such bytes become one label.
+ */
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	for (; *p; p += n)
+		if ((n = utf8_len(p)) == 0)
+			return false;
+	return true;
+}
+
+static const struct intern_entry *
+intern_entry(struct tally *t, const char *s)
+{
+	struct intern_entry *e = strmap_get(t->strings, s);
+	struct strbuf sb = STRBUF_INIT;
+	const unsigned char *p;
+	size_t n;
+
+	if (e != NULL)
+		return e;
+	e = arena_alloc(t->arena, sizeof(*e));
+	e->given = arena_strdup(t->arena, s);
+	if (utf8_valid(s)) {
+		e->label = e->given;
+	} else {
+		for (p = (const unsigned char *)s; *p; p += n ? n : 1) {
+			n = utf8_len(p);
+			if (n)
+				strbuf_add(&sb, p, n);
+			else
+				strbuf_add(&sb, "\xef\xbf\xbd", 3);
+		}
+		e->label = intern_entry(t, sb.buf)->label;
+		strbuf_release(&sb);
+	}
+	strmap_add(t->strings, e->given, e);
+	return e;
+}
+
 static const char *
 intern(struct tally *t, const char *s)
 {
-	char *p = strmap_get(t->strings, s);
-
-	if (p == NULL) {
-		p = arena_strdup(t->arena, s);
-		strmap_add(t->strings, p, p);
-	}
-	return p;
+	return intern_entry(t, s)->label;
 }
 
 static const char *
@@ -262,82 +335,90 @@ intern_label(struct tally *t, int lab, const char *s)
 	if (s == NULL || *s == '\0')
 		return t->empty;
 	c = &t->cache[lab][((uintptr_t)s >> 3 ^ (uintptr_t)s >> 9) % INTERN_CACHE];
-	if (c->raw == s && strcmp(c->interned, s) == 0)
-		return c->interned;
-	c->raw = s;
-	return c->interned = intern(t, s);
+	if (c->raw != s || strcmp(c->entry->given, s) != 0) {
+		c->raw = s;
+		c->entry = intern_entry(t, s);
+	}
+	return c->entry->label;
 }
 
 /* ---------------------------------------------------------------- keys */
 
 static const char *const key_words[] = { "file", "pattern", "level", "severity", "window" };
 
+/* One item of --aggregate's list, e.g. "level" or "window:60s" (modified). */
+static int
+parse_key_item(char *item, unsigned *keys, int64_t *window_ms)
+{
+	size_t nwords = sizeof(key_words) / sizeof(key_words[0]), i;
+	char *colon = strchr(item, ':');
+	const char *sugg;
+	unsigned bit = 0;
+	uint64_t ms;
+
+	if (colon != NULL)
+		*colon = '\0';
+	for (i = 0; i < nwords; i++)
+		if (strcmp(item, key_words[i]) == 0)
+			bit = i < LAB_N ? lab_key[i] : TALLY_KEY_WINDOW;
+	if (bit == 0) {
+		sugg = suggest_closest(item, key_words, nwords);
+		if (sugg != NULL)
+			return diag_error(CODE_EXIT_USAGE, NULL,
+					  "--aggregate: unknown key '%s' (did you mean '%s'?)", item, sugg);
+		return diag_error(CODE_EXIT_USAGE, NULL,
+				  "--aggregate: unknown key '%s' (keys are file, pattern, level, severity, window:DURATION)",
+				  item);
+	}
+	if (*keys & bit)
+		return diag_error(CODE_EXIT_USAGE, NULL, "--aggregate: key '%s' given twice", item);
+	*keys |= bit;
+	if (bit != TALLY_KEY_WINDOW) {
+		if (colon != NULL)
+			return diag_error(CODE_EXIT_USAGE, NULL,
+					  "--aggregate: key '%s' takes no value (only window:DURATION does)",
+					  item);
+		return 0;
+	}
+	if (colon == NULL || colon[1] == '\0')
+		return diag_error(CODE_EXIT_USAGE, NULL,
+				  "--aggregate: window needs a duration, e.g. window:60s");
+	/* Window starts are multiples of the window: keep them far from overflow. */
+	if (units_parse_duration_ms(colon + 1, &ms) < 0 || ms > INT64_MAX / 2)
+		return diag_error(CODE_EXIT_USAGE, NULL,
+				  "--aggregate: bad window duration '%s' (e.g. 250ms, 60s, 5m, 1h)",
+				  colon + 1);
+	if (ms == 0)
+		return diag_error(CODE_EXIT_USAGE, NULL,
+				  "--aggregate: the window must be at least 1ms, not '%s'", colon + 1);
+	*window_ms = (int64_t)ms;
+	return 0;
+}
+
 int
 tally_parse_keys(const char *arg, struct tally_spec *out)
 {
 	unsigned keys = 0;
 	int64_t window_ms = 0;
-	const char *p = arg, *end;
-	char item[128];
+	const char *p, *end;
+	int ret;
 
 	if (arg == NULL || *arg == '\0')
 		return diag_error(CODE_EXIT_USAGE, NULL,
 				  "--aggregate needs keys: file, pattern, level, severity, window:DURATION");
-	for (;; p = end + 1) {
-		const char *colon, *sugg;
-		unsigned bit = 0;
-		size_t len, i;
+	for (p = arg;; p = end + 1) {
+		char *item;
 
 		end = strchr(p, ',');
 		if (end == NULL)
 			end = p + strlen(p);
-		len = (size_t)(end - p);
-		if (len == 0)
+		if (end == p)
 			return diag_error(CODE_EXIT_USAGE, NULL, "--aggregate: empty key in '%s'", arg);
-		if (len >= sizeof(item))
-			len = sizeof(item) - 1;
-		memcpy(item, p, len);
-		item[len] = '\0';
-		colon = strchr(item, ':');
-		if (colon != NULL)
-			item[colon - item] = '\0';
-		for (i = 0; i < sizeof(key_words) / sizeof(key_words[0]); i++)
-			if (strcmp(item, key_words[i]) == 0)
-				bit = i < LAB_N ? lab_key[i] : TALLY_KEY_WINDOW;
-		if (bit == 0) {
-			sugg = suggest_closest(item, key_words, sizeof(key_words) / sizeof(key_words[0]));
-			if (sugg != NULL)
-				return diag_error(CODE_EXIT_USAGE, NULL,
-						  "--aggregate: unknown key '%s' (did you mean '%s'?)",
-						  item, sugg);
-			return diag_error(CODE_EXIT_USAGE, NULL,
-					  "--aggregate: unknown key '%s' (keys are file, pattern, level, severity, window:DURATION)",
-					  item);
-		}
-		if (keys & bit)
-			return diag_error(CODE_EXIT_USAGE, NULL,
-					  "--aggregate: key '%s' given twice", item);
-		keys |= bit;
-		if (bit == TALLY_KEY_WINDOW) {
-			const char *dur = colon ? colon + 1 : NULL;
-			uint64_t ms;
-
-			if (dur == NULL || *dur == '\0')
-				return diag_error(CODE_EXIT_USAGE, NULL,
-						  "--aggregate: window needs a duration, e.g. window:60s");
-			if (units_parse_duration_ms(dur, &ms) < 0 || ms > INT64_MAX / 2)
-				return diag_error(CODE_EXIT_USAGE, NULL,
-						  "--aggregate: bad window duration '%s' (e.g. 250ms, 60s, 5m, 1h)",
-						  dur);
-			if (ms == 0)
-				return diag_error(CODE_EXIT_USAGE, NULL,
-						  "--aggregate: the window must be at least 1ms, not '%s'", dur);
-			window_ms = (int64_t)ms;
-		} else if (colon != NULL) {
-			return diag_error(CODE_EXIT_USAGE, NULL,
-					  "--aggregate: key '%s' takes no value (only window:DURATION does)",
-					  item);
-		}
+		item = xstrndup(p, (size_t)(end - p));
+		ret = parse_key_item(item, &keys, &window_ms);
+		free(item);
+		if (ret < 0)
+			return ret;
 		if (*end == '\0')
 			break;
 	}
@@ -796,51 +877,20 @@ add_text_label(struct strbuf *sb, const char *s)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f))
-			return 0;
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-			return 0;
-		if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
+/* Labels are UTF-8 already (see intern_entry): only the escapes remain. */
 static void
 add_prom_value(struct strbuf *sb, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
 	strbuf_addch(sb, '"');
-	while (*p) {
-		size_t n = utf8_len(p);
-
-		if (*p == '\\')
+	for (; *s; s++) {
+		if (*s == '\\')
 			strbuf_add(sb, "\\\\", 2);
-		else if (*p == '"')
+		else if (*s == '"')
 			strbuf_add(sb, "\\\"", 2);
-		else if (*p == '\n')
+		else if (*s == '\n')
 			strbuf_add(sb, "\\n", 2);
-		else if (n == 0)
-			strbuf_add(sb, "\xef\xbf\xbd", 3);
 		else
-			strbuf_add(sb, p, n);
-		p += n ? n : 1;
+			strbuf_addch(sb, *s);
 	}
 	strbuf_addch(sb, '"');
 }

@@ -562,16 +562,18 @@ test_bucket_all_keys(void)
 	add(t, "we\"ird\\na\nme\xff.log", "err\tor", "ERROR", "high", true, T0 + 250, 5);
 	add(t, "a.log", "error", "ERROR", "high", true, T0 + 250, 1);
 	add(t, "a.log", "error", "ERROR", "high", true, T0, 1);
+	/* Another bad byte in the same place: the same label, one bucket. */
+	add(t, "we\"ird\\na\nme\xfe.log", "err\tor", "ERROR", "high", true, T0 + 250, 0);
 	expect(t, TALLY_FORMAT_NDJSON,
 	       "{\"type\":\"bucket\",\"window_start\":\"2026-11-23T10:00:00.000Z\",\"window_ms\":250,\"file\":\"a.log\",\"pattern\":\"error\",\"level\":\"ERROR\",\"severity\":\"high\",\"count\":1}\n"
 	       "{\"type\":\"bucket\",\"window_start\":\"2026-11-23T10:00:00.250Z\",\"window_ms\":250,\"file\":\"a.log\",\"pattern\":\"error\",\"level\":\"ERROR\",\"severity\":\"high\",\"count\":1}\n"
-	       "{\"type\":\"bucket\",\"window_start\":\"2026-11-23T10:00:00.250Z\",\"window_ms\":250,\"file\":\"we\\\"ird\\\\na\\nme\xff.log\",\"pattern\":\"err\\tor\",\"level\":\"ERROR\",\"severity\":\"high\",\"count\":5}\n",
-	       "all keys in ndjson, in the header's order, strings JSON-escaped");
+	       "{\"type\":\"bucket\",\"window_start\":\"2026-11-23T10:00:00.250Z\",\"window_ms\":250,\"file\":\"we\\\"ird\\\\na\\nme\xef\xbf\xbd.log\",\"pattern\":\"err\\tor\",\"level\":\"ERROR\",\"severity\":\"high\",\"count\":5}\n",
+	       "all keys in ndjson, in the header's order, strings JSON-escaped, U+FFFD for bad bytes");
 	expect(t, TALLY_FORMAT_TEXT,
 	       "WINDOW_START\tFILE\tPATTERN\tLEVEL\tSEVERITY\tCOUNT\n"
 	       "2026-11-23T10:00:00.000Z\ta.log\terror\tERROR\thigh\t1\n"
 	       "2026-11-23T10:00:00.250Z\ta.log\terror\tERROR\thigh\t1\n"
-	       "2026-11-23T10:00:00.250Z\twe\"ird\\na\\nme\xff.log\terr\\tor\tERROR\thigh\t5\n",
+	       "2026-11-23T10:00:00.250Z\twe\"ird\\na\\nme\xef\xbf\xbd.log\terr\\tor\tERROR\thigh\t5\n",
 	       "all keys in text, tabs and newlines in labels escaped");
 	expect(t, TALLY_FORMAT_PROM,
 	       "# HELP code_logscan_bucket_lines Lines matched per label combination in the latest window.\n"
