@@ -9,6 +9,7 @@
 #include "cmd/logscan/tally.h"
 #include "libcommon/diag.h"
 #include "libcommon/exitcodes.h"
+#include "libcommon/ndjson.h"
 #include "libcommon/strbuf.h"
 #include "tests/lib/tap.h"
 
@@ -998,6 +999,97 @@ test_merge_atomic(void)
 	tally_free(t);
 }
 
+/* As code-logscan merge drives it: records from a file, locations from the reader. */
+static void
+test_merge_file(void)
+{
+	static const char stream[] =
+		"{\"type\":\"count\",\"file\":\"a.log\",\"pattern\":\"error\",\"lines\":2}\n"
+		"{\"type\":\"match\",\"file\":\"a.log\",\"line\":1,\"patterns\":[\"error\"]}\n"
+		"\n"
+		"{\"type\":\"count\",\"file\":\"a.log\",\"pattern\":\"error\",\"lines\":3}\n"
+		"{\"type\":\"bucket\",\"pattern\":\"error\",\"count\":true}\n";
+	struct tally_spec spec = { 0, 0, 0 };
+	struct tally *t = tally_new(&spec);
+	struct ndjson_reader *rd;
+	unsigned long skipped = 0;
+	char path[4200], want[8400], *got;
+	const char *err;
+	json_t *rec;
+	int ret = 0;
+
+	tap_path(path, sizeof(path), "host1.ndjson");
+	tap_write_file(path, stream, sizeof(stream) - 1);
+	if (ndjson_reader_open(path, NULL, &rd) < 0) {
+		ok(0, "ndjson_reader_open");
+		tally_free(t);
+		return;
+	}
+	tap_capture_begin();
+	while (ret == 0 && ndjson_read_record(rd, &rec) > 0) {
+		struct diag_loc loc = { ndjson_reader_name(rd), ndjson_reader_line(rd), 0 };
+
+		ret = tally_add_record(t, rec, &loc, &skipped);
+		json_decref(rec);
+	}
+	err = tap_capture_end();
+	ndjson_reader_close(rd);
+	is_int(ret, -CODE_EXIT_DATAERR, "a bad record in a file stops the merge with 65");
+	snprintf(want, sizeof(want),
+		 "code-logscan: %s:5: bucket record: 'count' must be a non-negative integer\n", path);
+	is_str(err, want, "the message names the file and the record's line");
+	is_int((long long)skipped, 1, "the match record was skipped and counted");
+	got = render(t, TALLY_FORMAT_TEXT);
+	is_str(got, "a.log:error:5\n", "the records before it were summed");
+	free(got);
+	tally_free(t);
+}
+
+/* Records with every field of every type wrong never crash, and fail with 65. */
+static void
+test_merge_garbage(void)
+{
+	static const char *const types[] = { "count", "bucket", "total" };
+	static const char *const fields[] = {
+		"file", "pattern", "level", "severity", "window_start", "window_ms",
+		"count", "lines", "files", "matched", "bytes",
+	};
+	static const char *const values[] = {
+		"null", "true", "-1", "1.5", "\"\"", "[]", "{}", "9223372036854775807",
+		"\"2026-13-01T00:00:00.000Z\"", "\"9999-12-31T23:59:59.999Z\"", "0",
+	};
+	size_t i, j, k, fails = 0, broken = 0, total = 0;
+	char json[512];
+
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
+			for (k = 0; k < sizeof(values) / sizeof(values[0]); k++) {
+				struct tally_spec spec = { 0, 0, 0 };
+				struct tally *t = tally_new(&spec);
+				char *out;
+				int ret;
+
+				snprintf(json, sizeof(json),
+					 "{\"type\":\"%s\",\"file\":\"f\",\"pattern\":\"p\",\"lines\":1,"
+					 "\"count\":1,\"files\":1,\"matched\":1,\"bytes\":1,\"%s\":%s}",
+					 types[i], fields[j], values[k]);
+				ret = merge_line(t, json, 1, NULL, NULL);
+				total++;
+				if (ret != 0 && ret != -CODE_EXIT_DATAERR)
+					broken++;
+				if (ret < 0)
+					fails++;
+				out = render(t, TALLY_FORMAT_PROM);
+				if (out == NULL || prom_check(out, json, sizeof(json)) != NULL)
+					broken++;
+				free(out);
+				tally_free(t);
+			}
+	is_int((long long)broken, 0,
+	       "every mangled record is accepted or exit 65, and prom stays valid");
+	ok(fails > 0 && fails < total, "some were refused (%zu of %zu)", fails, total);
+}
+
 static void
 test_write_error(void)
 {
@@ -1044,6 +1136,8 @@ main(void)
 	test_merge();
 	test_merge_errors();
 	test_merge_atomic();
+	test_merge_file();
+	test_merge_garbage();
 	test_write_error();
 	return tap_done();
 }
