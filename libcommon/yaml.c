@@ -14,6 +14,7 @@
 #include "libcommon/input.h"
 #include "libcommon/strbuf.h"
 #include "libcommon/strmap.h"
+#include "libcommon/suggest.h"
 #include "libcommon/xalloc.h"
 
 const struct yaml_limits YAML_LIMITS_DEFAULT = {
@@ -998,4 +999,61 @@ yaml_load_file(const char *path, const struct yaml_limits *limits,
 	input_close(in);
 	free(data);
 	return ret;
+}
+
+const char *
+yaml_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "a mapping";
+	case JSON_ARRAY: return "a list";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+int
+yaml_check_keys(const struct yaml_doc *doc, const json_t *obj,
+		const char *const *known, const char *where)
+{
+	const char *key;
+	json_t *value;
+	size_t n = 0;
+
+	while (known[n])
+		n++;
+	json_object_foreach((json_t *)obj, key, value) {
+		struct diag_loc loc;
+		const char *hint;
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (i < n)
+			continue;
+		loc = yaml_loc_key(doc, obj, key);
+		hint = suggest_closest(key, known, n);
+		if (hint)
+			return diag_error(CODE_EXIT_DATAERR, &loc,
+					  "unknown key '%s' in %s (did you mean '%s'?)",
+					  key, where, hint);
+		return diag_error(CODE_EXIT_DATAERR, &loc, "unknown key '%s' in %s",
+				  key, where);
+	}
+	return 0;
+}
+
+int
+yaml_type_error(const struct yaml_doc *doc, const json_t *obj,
+		const char *key, const char *want)
+{
+	struct diag_loc loc = yaml_loc_value(doc, obj, key);
+
+	return diag_error(CODE_EXIT_DATAERR, &loc, "'%s' must be %s, not %s", key,
+			  want, yaml_type_name(json_object_get(obj, key)));
 }

@@ -62,4 +62,16 @@ struct diag_loc yaml_loc_value(const struct yaml_doc *doc,
 struct diag_loc yaml_loc_item(const struct yaml_doc *doc, const json_t *array,
 			      size_t index);
 
+/*
+ * Fails with -CODE_EXIT_DATAERR on a key of obj not in known (NULL-ended),
+ * printing "unknown key 'k' in WHERE (did you mean 'x'?)" at the key.
+ */
+int yaml_check_keys(const struct yaml_doc *doc, const json_t *obj,
+		    const char *const *known, const char *where);
+/* "'key' must be WANT, not a list", located at key's value. */
+int yaml_type_error(const struct yaml_doc *doc, const json_t *obj,
+		    const char *key, const char *want);
+/* Names the JSON type of v for messages ("a list", "a string", ...). */
+const char *yaml_type_name(const json_t *v);
+
 #endif

@@ -181,21 +181,21 @@ parse_deploy(const struct yaml_doc *doc, const json_t *services,
 				  "service '%s' has no 'command'", name);
 	}
 	if (!json_is_string(command))
-		return manifest_type_error(doc, svc, "command", "a string, the program to run");
+		return yaml_type_error(doc, svc, "command", "a string, the program to run");
 	if (json_string_length(command) == 0) {
 		struct diag_loc loc = yaml_loc_value(doc, svc, "command");
 
 		return diag_error(CODE_EXIT_DATAERR, &loc, "'command' is empty");
 	}
 	if (args && !json_is_array(args))
-		return manifest_type_error(doc, svc, "args", "a list of strings");
+		return yaml_type_error(doc, svc, "args", "a list of strings");
 	json_array_foreach(args, i, item) {
 		if (!json_is_string(item)) {
 			struct diag_loc loc = yaml_loc_item(doc, args, i);
 
 			return diag_error(CODE_EXIT_DATAERR, &loc,
 					  "items of 'args' must be strings, not %s (quote it)",
-					  manifest_type_name(item));
+					  yaml_type_name(item));
 		}
 	}
 	/*
@@ -260,7 +260,7 @@ endpoint_port(const struct yaml_doc *doc, const json_t *svc, const json_t *h,
 				  name, json_string_value(json_object_get(h, "endpoint")));
 	}
 	if (!json_is_array(ports) || json_array_size(ports) == 0)
-		return manifest_type_error(doc, svc, "ports",
+		return yaml_type_error(doc, svc, "ports",
 				  "a list of mappings with 'container_port' or 'host_port'");
 	first = json_array_get(ports, 0);
 	key = json_object_get(first, "host_port") ? "host_port" :
@@ -285,7 +285,7 @@ parse_endpoint(const struct yaml_doc *doc, const json_t *svc, const json_t *h,
 	int ret;
 
 	if (!json_is_string(endpoint) || json_string_length(endpoint) == 0)
-		return manifest_type_error(doc, h, "endpoint",
+		return yaml_type_error(doc, h, "endpoint",
 				  "a path such as /health or a URL");
 	path = json_string_value(endpoint);
 	if (strncasecmp(path, "http://", 7) == 0 ||
@@ -326,7 +326,7 @@ parse_health_check(const struct yaml_doc *doc, const json_t *svc,
 
 	*extra = NULL;
 	if (!json_is_object(h)) {
-		ret = manifest_type_error(doc, svc, "health_check",
+		ret = yaml_type_error(doc, svc, "health_check",
 				 "a mapping with 'endpoint' or 'command'");
 		goto out;
 	}
@@ -479,13 +479,13 @@ parse_service(const struct yaml_doc *doc, const json_t *services,
 	if ((ret = manifest_check_name(doc, services, name)) < 0)
 		goto out;
 	if (!json_is_object(svc)) {
-		ret = manifest_type_error(doc, services, name,
+		ret = yaml_type_error(doc, services, name,
 				 "a mapping with at least 'command'");
 		goto out;
 	}
 	if ((v = get(svc, "enabled")) != NULL) {
 		if (!json_is_boolean(v)) {
-			ret = manifest_type_error(doc, svc, "enabled", "true or false");
+			ret = yaml_type_error(doc, svc, "enabled", "true or false");
 			goto out;
 		}
 		s->disabled = json_is_false(v);
@@ -574,7 +574,7 @@ parse_deployment(const struct yaml_doc *doc, const json_t *root,
 	if (dep == NULL)
 		return 0;
 	if (!json_is_object(dep))
-		return manifest_type_error(doc, root, "deployment", "a mapping");
+		return yaml_type_error(doc, root, "deployment", "a mapping");
 	json_object_foreach((json_t *)dep, key, value) {
 		struct diag_loc loc;
 
@@ -600,7 +600,7 @@ parse_deployment(const struct yaml_doc *doc, const json_t *root,
 		return ret;
 	if ((v = get(dep, "rollback_on_failure")) != NULL) {
 		if (!json_is_boolean(v))
-			return manifest_type_error(doc, dep, "rollback_on_failure", "true or false");
+			return yaml_type_error(doc, dep, "rollback_on_failure", "true or false");
 		d->rollback_on_failure = json_is_true(v);
 	}
 	if ((v = get(dep, "strategy")) != NULL) {

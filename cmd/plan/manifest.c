@@ -59,21 +59,6 @@ struct manifest_defaults {
 	const char *strategy;
 };
 
-const char *
-manifest_type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "a mapping";
-	case JSON_ARRAY: return "a list";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
-}
-
 /*
  * Errors located at a member's value, a member's key or a list item. The
  * location is looked up only here: finding it is the costly part, and
@@ -142,46 +127,6 @@ list_count(const char *const *list)
 }
 
 int
-manifest_check_keys(const struct yaml_doc *doc, const json_t *obj,
-		    const char *const *known, const char *where)
-{
-	const char *key;
-	json_t *value;
-	size_t n = list_count(known);
-
-	json_object_foreach((json_t *)obj, key, value) {
-		struct diag_loc loc;
-		const char *hint;
-		size_t i;
-
-		for (i = 0; i < n; i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (i < n)
-			continue;
-		loc = yaml_loc_key(doc, obj, key);
-		hint = suggest_closest(key, known, n);
-		if (hint)
-			return diag_error(CODE_EXIT_DATAERR, &loc,
-					  "unknown key '%s' in %s (did you mean '%s'?)",
-					  key, where, hint);
-		return diag_error(CODE_EXIT_DATAERR, &loc, "unknown key '%s' in %s",
-				  key, where);
-	}
-	return 0;
-}
-
-int
-manifest_type_error(const struct yaml_doc *doc, const json_t *obj,
-		    const char *key, const char *want)
-{
-	struct diag_loc loc = yaml_loc_value(doc, obj, key);
-
-	return diag_error(CODE_EXIT_DATAERR, &loc, "'%s' must be %s, not %s", key,
-			  want, manifest_type_name(json_object_get(obj, key)));
-}
-
-int
 manifest_duration_ms(const struct yaml_doc *doc, const json_t *obj,
 		     const char *key, uint64_t *out)
 {
@@ -204,8 +149,8 @@ manifest_duration_ms(const struct yaml_doc *doc, const json_t *obj,
 				  "'%s' must be a duration such as 250ms, 5s, 2m or 1h, not '%s'",
 				  key, json_string_value(v));
 	}
-	return manifest_type_error(doc, obj, key,
-				   "a duration such as 250ms, 5s, 2m or 1h");
+	return yaml_type_error(doc, obj, key,
+			       "a duration such as 250ms, 5s, 2m or 1h");
 }
 
 int
@@ -224,8 +169,8 @@ manifest_command(const struct yaml_doc *doc, const json_t *obj,
 		return 0;
 	}
 	if (!json_is_array(v))
-		return manifest_type_error(doc, obj, key,
-					   "a command: a list of arguments or a shell string");
+		return yaml_type_error(doc, obj, key,
+				       "a command: a list of arguments or a shell string");
 	if (json_array_size(v) == 0)
 		return error_at_value(doc, obj, key, "'%s' is an empty command",
 				  key);
@@ -233,7 +178,7 @@ manifest_command(const struct yaml_doc *doc, const json_t *obj,
 		if (!json_is_string(item)) {
 			return error_at_item(doc, v, i,
 					  "arguments of '%s' must be strings, not %s",
-					  key, manifest_type_name(item));
+					  key, yaml_type_name(item));
 		}
 	}
 	if (json_string_length(json_array_get(v, 0)) == 0)
@@ -253,12 +198,12 @@ manifest_string_list(const struct yaml_doc *doc, const json_t *obj,
 	int ret = 0;
 
 	if (!json_is_array(v))
-		return manifest_type_error(doc, obj, key, "a list of strings");
+		return yaml_type_error(doc, obj, key, "a list of strings");
 	seen = strmap_new(json_array_size(v));
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item)) {
 			ret = error_at_item(doc, v, i, "items of '%s' must be strings, not %s",
-					    key, manifest_type_name(item));
+					    key, yaml_type_name(item));
 			break;
 		}
 		if (json_string_length(item) == 0) {
@@ -285,7 +230,7 @@ manifest_integer(const struct yaml_doc *doc, const json_t *obj,
 	const json_t *v = json_object_get(obj, key);
 
 	if (!json_is_integer(v))
-		return manifest_type_error(doc, obj, key, "an integer");
+		return yaml_type_error(doc, obj, key, "an integer");
 	if (json_integer_value(v) < min || json_integer_value(v) > max)
 		return error_at_value(doc, obj, key,
 				  "'%s' must be between %" JSON_INTEGER_FORMAT
@@ -365,7 +310,7 @@ manifest_env(const struct yaml_doc *doc, const json_t *obj, const char *key,
 	int ret = -CODE_EXIT_DATAERR;
 
 	if (!json_is_object(env))
-		return manifest_type_error(doc, obj, key, "a mapping of variables");
+		return yaml_type_error(doc, obj, key, "a mapping of variables");
 	if (secrets) {
 		n_declared = json_array_size(secrets);
 		declared = xcalloc(n_declared + 1, sizeof(*declared));
@@ -403,7 +348,7 @@ manifest_env(const struct yaml_doc *doc, const json_t *obj, const char *key,
 		else {
 			error_at_value(doc, env, name,
 				       "value of '%s' must be a string, number or boolean, not %s",
-				       name, manifest_type_name(value));
+				       name, yaml_type_name(value));
 			goto out;
 		}
 		if (secret_name_matches(name, declared, n_declared) &&
@@ -476,11 +421,11 @@ parse_health(const struct yaml_doc *doc, const json_t *svc, json_t *config)
 	int ret;
 
 	if (!json_is_object(h)) {
-		ret = manifest_type_error(doc, svc, "health",
-					  "a mapping with 'http' or 'cmd'");
+		ret = yaml_type_error(doc, svc, "health",
+				      "a mapping with 'http' or 'cmd'");
 		goto out;
 	}
-	ret = manifest_check_keys(doc, h, health_keys, "'health'");
+	ret = yaml_check_keys(doc, h, health_keys, "'health'");
 	if (ret < 0)
 		goto out;
 	is_http = json_object_get(h, "http") != NULL;
@@ -495,7 +440,7 @@ parse_health(const struct yaml_doc *doc, const json_t *svc, json_t *config)
 		const json_t *url = json_object_get(h, "http");
 
 		if (!json_is_string(url) || json_string_length(url) == 0) {
-			ret = manifest_type_error(doc, h, "http", "a URL");
+			ret = yaml_type_error(doc, h, "http", "a URL");
 			goto out;
 		}
 		json_object_set(out, "http", (json_t *)url);
@@ -506,7 +451,7 @@ parse_health(const struct yaml_doc *doc, const json_t *svc, json_t *config)
 		json_object_set_new(out, "expect", json_integer(n));
 		if (json_object_get(h, "body")) {
 			if (!json_is_string(json_object_get(h, "body"))) {
-				ret = manifest_type_error(doc, h, "body", "a regular expression");
+				ret = yaml_type_error(doc, h, "body", "a regular expression");
 				goto out;
 			}
 			json_object_set(out, "body", json_object_get(h, "body"));
@@ -547,10 +492,10 @@ parse_canary(const struct yaml_doc *doc, const json_t *svc, json_t *config)
 	int ret;
 
 	if (!json_is_object(c)) {
-		ret = manifest_type_error(doc, svc, "canary", "a mapping with 'steps'");
+		ret = yaml_type_error(doc, svc, "canary", "a mapping with 'steps'");
 		goto out;
 	}
-	if ((ret = manifest_check_keys(doc, c, canary_keys, "'canary'")) < 0)
+	if ((ret = yaml_check_keys(doc, c, canary_keys, "'canary'")) < 0)
 		goto out;
 	steps = json_object_get(c, "steps");
 	if (steps == NULL) {
@@ -561,8 +506,8 @@ parse_canary(const struct yaml_doc *doc, const json_t *svc, json_t *config)
 		goto out;
 	}
 	if (!json_is_array(steps) || json_array_size(steps) == 0) {
-		ret = manifest_type_error(doc, c, "steps",
-					  "a list of traffic percentages such as [10, 50, 100]");
+		ret = yaml_type_error(doc, c, "steps",
+				      "a list of traffic percentages such as [10, 50, 100]");
 		goto out;
 	}
 	json_array_foreach(steps, i, step) {
@@ -608,9 +553,9 @@ parse_monitor(const struct yaml_doc *doc, const json_t *svc, json_t *config)
 	int ret;
 
 	if (!json_is_object(m))
-		return manifest_type_error(doc, svc, "monitor",
-					   "a mapping with 'duration'");
-	if ((ret = manifest_check_keys(doc, m, monitor_keys, "'monitor'")) < 0)
+		return yaml_type_error(doc, svc, "monitor",
+				       "a mapping with 'duration'");
+	if ((ret = yaml_check_keys(doc, m, monitor_keys, "'monitor'")) < 0)
 		return ret;
 	if (json_object_get(m, "duration") == NULL) {
 		struct diag_loc loc = yaml_loc_value(doc, svc, "monitor");
@@ -647,8 +592,8 @@ parse_strategy_value(const struct yaml_doc *doc, const json_t *obj,
 	size_t i;
 
 	if (!json_is_string(v))
-		return manifest_type_error(doc, obj, "strategy",
-					   "one of rolling, all_at_once, blue_green, canary");
+		return yaml_type_error(doc, obj, "strategy",
+				       "one of rolling, all_at_once, blue_green, canary");
 	for (i = 0; strategies[i]; i++)
 		if (strcmp(json_string_value(v), strategies[i]) == 0) {
 			*out = strategies[i];
@@ -746,11 +691,11 @@ parse_service(const struct yaml_doc *doc, const json_t *services,
 	if ((ret = manifest_check_name(doc, services, name)) < 0)
 		goto out;
 	if (!json_is_object(svc)) {
-		ret = manifest_type_error(doc, services, name,
-					  "a mapping with at least 'deploy'");
+		ret = yaml_type_error(doc, services, name,
+				      "a mapping with at least 'deploy'");
 		goto out;
 	}
-	if ((ret = manifest_check_keys(doc, svc, service_keys, where.buf)) < 0)
+	if ((ret = yaml_check_keys(doc, svc, service_keys, where.buf)) < 0)
 		goto out;
 	if (json_object_get(svc, "deploy") == NULL) {
 		struct diag_loc loc = yaml_loc_key(doc, services, name);
@@ -881,8 +826,8 @@ parse_defaults(const struct yaml_doc *doc, const json_t *root,
 	if (def == NULL || json_is_null(def))
 		return 0;
 	if (!json_is_object(def))
-		return manifest_type_error(doc, root, "defaults", "a mapping");
-	if ((ret = manifest_check_keys(doc, def, defaults_keys, "'defaults'")) < 0)
+		return yaml_type_error(doc, root, "defaults", "a mapping");
+	if ((ret = yaml_check_keys(doc, def, defaults_keys, "'defaults'")) < 0)
 		return ret;
 	if (json_object_get(def, "timeout") &&
 	    (ret = manifest_duration_ms(doc, def, "timeout", &d->timeout_ms)) < 0)
@@ -917,14 +862,14 @@ manifest_load_native(struct manifest *m)
 	struct diag_loc loc = { yaml_doc_name(doc), 0, 0 };
 	int ret;
 
-	if ((ret = manifest_check_keys(doc, root, top_keys, "the manifest")) < 0)
+	if ((ret = yaml_check_keys(doc, root, top_keys, "the manifest")) < 0)
 		return ret;
 	version = json_object_get(root, "version");
 	if (version == NULL)
 		return diag_error(CODE_EXIT_DATAERR, &loc,
 				  "the manifest has no 'version' (add 'version: 1')");
 	if (!json_is_integer(version))
-		return manifest_type_error(doc, root, "version", "the integer 1");
+		return yaml_type_error(doc, root, "version", "the integer 1");
 	if (json_integer_value(version) != MANIFEST_VERSION) {
 		loc = yaml_loc_value(doc, root, "version");
 		if (json_integer_value(version) > MANIFEST_VERSION)
@@ -959,8 +904,8 @@ manifest_parse_services(struct manifest *m, const json_t *root,
 	if (json_is_null(services))
 		return 0;
 	if (!json_is_object(services))
-		return manifest_type_error(m->doc, root, "services",
-					   "a mapping of service names to services");
+		return yaml_type_error(m->doc, root, "services",
+				       "a mapping of service names to services");
 	m->services = xcalloc(json_object_size(services) + 1, sizeof(*m->services));
 	json_object_foreach((json_t *)services, name, svc) {
 		(void)svc;
@@ -999,7 +944,7 @@ manifest_load(const char *path, enum manifest_format format,
 					  "the manifest is empty: it needs 'version: 1' and 'services'");
 		return diag_error(CODE_EXIT_DATAERR, &loc,
 				  "the manifest must be a mapping with 'version' and 'services', not %s",
-				  manifest_type_name(root));
+				  yaml_type_name(root));
 	}
 	if (format == MANIFEST_AUTO)
 		format = deploycode_detect(root) ? MANIFEST_DEPLOY_CODE : MANIFEST_NATIVE;

@@ -74,9 +74,6 @@ int manifest_parse_services(struct manifest *m, const json_t *root,
 
 /* Field readers shared by the native and deploy-code schemas. */
 
-/* Fails on keys of obj not in known (NULL-ended), suggesting a close one. */
-int manifest_check_keys(const struct yaml_doc *doc, const json_t *obj,
-			const char *const *known, const char *where);
 /* A duration: "250ms", "5m", or a number of seconds. */
 int manifest_duration_ms(const struct yaml_doc *doc, const json_t *obj,
 			 const char *key, uint64_t *out);
@@ -105,12 +102,7 @@ int manifest_env(const struct yaml_doc *doc, const json_t *obj,
 int manifest_health_timing(const struct yaml_doc *doc, const json_t *h,
 			   const char *const keys[4], uint64_t interval_ms,
 			   bool null_is_absent, json_t *out);
-/* "'key' must be WANT, not a list": located at key's value. */
-int manifest_type_error(const struct yaml_doc *doc, const json_t *obj,
-			const char *key, const char *want);
 /* An environment variable name: [A-Za-z_][A-Za-z0-9_]*, len bytes. */
 bool manifest_env_name_valid(const char *name, size_t len);
-/* Names the JSON type of v for messages ("a list", "a string", ...). */
-const char *manifest_type_name(const json_t *v);
 
 #endif

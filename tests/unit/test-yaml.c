@@ -875,6 +875,47 @@ test_many_keys(void)
 	strbuf_release(&sb);
 }
 
+/* The checks callers share: unknown keys and wrong types, located. */
+static void
+test_checks(void)
+{
+	static const char *const known[] = { "name", "regex", "severity", NULL };
+	struct yaml_doc *doc = NULL;
+	struct capture c;
+	const json_t *root;
+	int ret;
+
+	ok(load("a: {}\nb: [1]\nc: x\nd: 1\ne: 1.5\nf: true\ng:\n", NULL,
+		&doc, NULL) == 0, "a mapping of every type loads");
+	root = yaml_doc_root(doc);
+	ok(strcmp(yaml_type_name(json_object_get(root, "a")), "a mapping") == 0 &&
+	   strcmp(yaml_type_name(json_object_get(root, "b")), "a list") == 0 &&
+	   strcmp(yaml_type_name(json_object_get(root, "c")), "a string") == 0 &&
+	   strcmp(yaml_type_name(json_object_get(root, "d")), "an integer") == 0 &&
+	   strcmp(yaml_type_name(json_object_get(root, "e")), "a number") == 0 &&
+	   strcmp(yaml_type_name(json_object_get(root, "f")), "a boolean") == 0 &&
+	   strcmp(yaml_type_name(json_object_get(root, "g")), "null") == 0,
+	   "yaml_type_name names each type");
+	capture_begin(&c);
+	ret = yaml_type_error(doc, root, "d", "a string");
+	capture_end(&c);
+	ok(ret == -CODE_EXIT_DATAERR &&
+	   strcmp(c.text, "code-plan: t.yaml:4:4: 'd' must be a string, not an integer\n") == 0,
+	   "yaml_type_error is located at the value");
+	yaml_doc_free(doc);
+
+	ok(load("name: a\nregx: b\n", NULL, &doc, NULL) == 0, "loads");
+	capture_begin(&c);
+	ret = yaml_check_keys(doc, yaml_doc_root(doc), known, "a pattern");
+	capture_end(&c);
+	ok(ret == -CODE_EXIT_DATAERR &&
+	   strcmp(c.text, "code-plan: t.yaml:2:1: unknown key 'regx' in a pattern (did you mean 'regex'?)\n") == 0,
+	   "yaml_check_keys suggests a close key, at the key");
+	ok(yaml_check_keys(doc, yaml_doc_root(doc), (const char *const[]){ "name", "regx", NULL },
+			   "a pattern") == 0, "and passes known keys");
+	yaml_doc_free(doc);
+}
+
 int
 main(void)
 {
@@ -896,5 +937,6 @@ main(void)
 	test_pipe_limit();
 	test_performance();
 	test_many_keys();
+	test_checks();
 	return tap_done();
 }
