@@ -36,6 +36,8 @@
 #define CHUNKREAD_DEFAULT_MAX_LINE ((size_t)1 << 30)
 /* Reads kept in flight ahead of the consumer with io_uring. */
 #define CHUNKREAD_URING_DEPTH 4
+/* Ranges known to be shorter than this many reads are read with pread. */
+#define CHUNKREAD_URING_MIN_READS 8
 /* chunkread_split looks for a line start this many bytes at a time. */
 #define CHUNKREAD_SPLIT_BLOCK 4096u
 
@@ -52,13 +54,12 @@ enum slot_state {
 };
 
 /*
- * A buffer of headroom + buf_size bytes: reads land at area (4096-aligned)
+ * A buffer of headroom + read_size bytes: reads land at area (4096-aligned)
  * and the unfinished line of the previous chunk is copied just before it,
  * so a chunk is one contiguous run without moving the bytes just read.
  */
 struct slot {
-	char *mem;
-	char *area;          /* mem + headroom */
+	char *area;          /* after read_size bytes of headroom */
 	enum slot_state state;
 	off_t off;           /* file offset of area[0] */
 	size_t want;         /* bytes asked for */
@@ -73,10 +74,13 @@ struct chunkread {
 	struct input *in;
 	char *name;
 	off_t end;           /* -1: to the end of the file as it grows */
-	size_t buf_size;     /* bytes per read, also the headroom of a slot */
+	size_t buf_size;     /* bytes per read asked for */
+	size_t read_size;    /* bytes per read, also a slot's headroom: buf_size
+				or less for a small file */
 	size_t max_line;
 	int follow;
 
+	char *block;         /* the slots' memory */
 	struct slot slots[CHUNKREAD_URING_DEPTH];
 	unsigned nslots;
 	unsigned head;       /* the slot the next data comes from */
@@ -85,6 +89,7 @@ struct chunkread {
 	off_t submit_pos;    /* file offset of the next read submitted (uring) */
 	off_t size_hint;     /* the file size as last seen: no read-ahead past it */
 	int at_end;          /* a read returned 0: report the end once */
+	int grow;            /* a small file filled read_size: enlarge the slot */
 
 	/* The unfinished last line, not yet handed out. */
 	const char *tail;
@@ -147,73 +152,88 @@ chunkread_uring_works(char *reason, size_t reason_size)
 	return 1;
 }
 
-static void *
-chunkread_aligned(size_t n)
+static size_t
+chunkread_round(size_t n)
 {
-	void *p = NULL;
-	int err = posix_memalign(&p, CHUNKREAD_ALIGN, n);
-
-	if (err != 0) {
-		/* xalloc's message and exit status for every allocation failure. */
-		p = xmalloc(SIZE_MAX);
-	}
-	return p;
+	return (n + CHUNKREAD_ALIGN - 1) & ~(size_t)(CHUNKREAD_ALIGN - 1);
 }
 
 static struct chunkread *
-chunkread_new(enum chunkread_mode mode, const char *name,
-	      const struct chunkread_options *opts, unsigned nslots)
+chunkread_new(const char *name, const struct chunkread_options *opts)
 {
 	struct chunkread *cr = xcalloc(1, sizeof(*cr));
-	unsigned i;
 
-	cr->mode = mode;
 	cr->fd = -1;
 	cr->name = xstrdup(name);
 	cr->end = -1;
 	cr->buf_size = opts && opts->buf_size ? opts->buf_size : CHUNKREAD_DEFAULT_BUF;
-	cr->buf_size = (cr->buf_size + CHUNKREAD_ALIGN - 1) &
-		       ~(size_t)(CHUNKREAD_ALIGN - 1);
+	cr->buf_size = chunkread_round(cr->buf_size);
+	cr->read_size = cr->buf_size;
 	cr->max_line = opts && opts->max_line ? opts->max_line
 					      : CHUNKREAD_DEFAULT_MAX_LINE;
 	/* Lines up to a read's size are never measured, so none is refused. */
 	if (cr->max_line < cr->buf_size)
 		cr->max_line = cr->buf_size;
 	cr->follow = opts ? opts->follow : 0;
-	cr->nslots = nslots;
-	for (i = 0; i < nslots; i++) {
-		cr->slots[i].mem = chunkread_aligned(2 * cr->buf_size);
-		cr->slots[i].area = cr->slots[i].mem + cr->buf_size;
-	}
 	return cr;
+}
+
+/*
+ * Carves the slots out of one block from malloc rather than one mapping
+ * each: once a block of this size was freed, glibc serves the next from
+ * its heap, so a reader per file does not fault in fresh pages per file
+ * (page faults are costly in VMs). Returns the previous block to be freed
+ * by the caller once nothing in it is needed.
+ */
+static char *
+chunkread_alloc_slots(struct chunkread *cr, enum chunkread_mode mode,
+		      unsigned nslots)
+{
+	char *old = cr->block, *base;
+	size_t per = 2 * cr->read_size;
+	unsigned i;
+
+	if (per > (SIZE_MAX - CHUNKREAD_ALIGN) / nslots)
+		cr->block = xmalloc(SIZE_MAX);   /* xalloc's out-of-memory exit */
+	else
+		cr->block = xmalloc(nslots * per + CHUNKREAD_ALIGN);
+	base = (char *)(((uintptr_t)cr->block + CHUNKREAD_ALIGN - 1) &
+			~(uintptr_t)(CHUNKREAD_ALIGN - 1));
+	cr->mode = mode;
+	cr->nslots = nslots;
+	for (i = 0; i < nslots; i++)
+		cr->slots[i].area = base + i * per + cr->read_size;
+	return old;
 }
 
 int
 chunkread_open_fd(int fd, const char *name, off_t start, off_t end,
 		  const struct chunkread_options *opts, struct chunkread **out)
 {
-	struct chunkread *cr;
+	struct chunkread *cr = chunkread_new(name, opts);
 	struct stat st;
-	int uring = opts && opts->io == CHUNKREAD_IO_URING;
+	off_t known;
 
-	cr = chunkread_new(uring ? CR_URING : CR_PREAD, name, opts,
-			   uring ? CHUNKREAD_URING_DEPTH : 1);
 	cr->fd = fd;
 	cr->end = end < 0 ? -1 : end;
 	cr->read_pos = cr->submit_pos = cr->tail_off = start;
 	cr->size_hint = fstat(fd, &st) == 0 ? st.st_size : 0;
-	if (uring) {
-		if (io_uring_queue_init(2 * CHUNKREAD_URING_DEPTH, &cr->ring, 0) == 0) {
-			cr->ring_ready = 1;
-		} else {
-			unsigned i;
-
-			/* The probe reports why; here pread just does the work. */
-			for (i = 1; i < cr->nslots; i++)
-				free(cr->slots[i].mem);
-			cr->nslots = 1;
-			cr->mode = CR_PREAD;
-		}
+	/*
+	 * A small file gets a small buffer (it grows if the file does), and
+	 * a file of a few reads no ring: setting one up and tearing it down
+	 * costs about as much as reading 2 MB from the page cache.
+	 */
+	known = (end >= 0 ? end : cr->size_hint) - start;
+	if (known >= 0 && known < (off_t)cr->buf_size)
+		cr->read_size = chunkread_round((size_t)known + 1);
+	if (opts && opts->io == CHUNKREAD_IO_URING &&
+	    known >= (off_t)(CHUNKREAD_URING_MIN_READS * cr->buf_size) &&
+	    io_uring_queue_init(2 * CHUNKREAD_URING_DEPTH, &cr->ring, 0) == 0) {
+		cr->ring_ready = 1;
+		(void)chunkread_alloc_slots(cr, CR_URING, CHUNKREAD_URING_DEPTH);
+	} else {
+		/* A failed setup is the probe's to report; pread does the work. */
+		(void)chunkread_alloc_slots(cr, CR_PREAD, 1);
 	}
 	*out = cr;
 	return 0;
@@ -223,8 +243,9 @@ int
 chunkread_open_input(struct input *in, const struct chunkread_options *opts,
 		     struct chunkread **out)
 {
-	struct chunkread *cr = chunkread_new(CR_STREAM, input_name(in), opts, 1);
+	struct chunkread *cr = chunkread_new(input_name(in), opts);
 
+	(void)chunkread_alloc_slots(cr, CR_STREAM, 1);
 	cr->in = in;
 	*out = cr;
 	return 0;
@@ -258,10 +279,10 @@ chunkread_want(const struct chunkread *cr, off_t off)
 	if (cr->end >= 0) {
 		if (off >= cr->end)
 			return 0;
-		if (cr->end - off < (off_t)cr->buf_size)
+		if (cr->end - off < (off_t)cr->read_size)
 			return (size_t)(cr->end - off);
 	}
-	return cr->buf_size;
+	return cr->read_size;
 }
 
 static void
@@ -396,7 +417,7 @@ chunkread_fill(struct chunkread *cr)
 	}
 	switch (cr->mode) {
 	case CR_STREAM:
-		got = input_read(cr->in, s->area, cr->buf_size);
+		got = input_read(cr->in, s->area, cr->read_size);
 		break;
 	case CR_PREAD:
 		want = chunkread_want(cr, cr->read_pos);
@@ -407,6 +428,8 @@ chunkread_fill(struct chunkread *cr)
 		while (got < 0 && errno == EINTR);
 		if (got < 0)
 			return chunkread_read_error(cr, errno);
+		if ((size_t)got == cr->read_size && cr->read_size < cr->buf_size)
+			cr->grow = 1;
 		break;
 	default:
 		ret = chunkread_prime(cr);
@@ -462,7 +485,7 @@ chunkread_big_append(struct chunkread *cr, const char *p, size_t n)
 	if (n == 0)
 		return;
 	if (cr->big_size - cr->big_len < n) {
-		size_t size = cr->big_size ? cr->big_size : cr->buf_size;
+		size_t size = cr->big_size ? cr->big_size : cr->read_size;
 
 		while (size - cr->big_len < n)
 			size *= 2;
@@ -483,11 +506,24 @@ chunkread_park_tail(struct chunkread *cr)
 	struct slot *s = &cr->slots[cr->head];
 	size_t n = cr->tail_len;
 
+	if (cr->grow) {
+		/* The small file grew: reads of the full size from now on. */
+		char *old;
+
+		cr->read_size = cr->buf_size;
+		old = chunkread_alloc_slots(cr, cr->mode, 1);
+		if (!cr->in_big && n > 0) {
+			memcpy(s->area - n, cr->tail, n);
+			cr->tail = s->area - n;
+		}
+		free(old);
+		cr->grow = 0;
+	}
 	if (n == 0) {
 		cr->tail = s->area;
 		cr->in_big = 0;
 		cr->big_len = 0;
-	} else if (n <= cr->buf_size) {
+	} else if (n <= cr->read_size) {
 		memmove(s->area - n, cr->tail, n);
 		cr->tail = s->area - n;
 		cr->in_big = 0;
@@ -534,6 +570,8 @@ chunkread_next(struct chunkread *cr, const char **data, size_t *len, off_t *offs
 			cr->tail_off += (off_t)cr->tail_len;
 			cr->tail_len = 0;
 			cr->in_big = 0;
+			/* The read that returned 0 stands for the next call too. */
+			cr->at_end = 1;
 			return 1;
 		}
 		before = cr->tail_len;
@@ -579,16 +617,13 @@ chunkread_next(struct chunkread *cr, const char **data, size_t *len, off_t *offs
 void
 chunkread_close(struct chunkread *cr)
 {
-	unsigned i;
-
 	if (cr == NULL)
 		return;
 	if (cr->ring_ready) {
 		chunkread_drain(cr, 0);
 		io_uring_queue_exit(&cr->ring);
 	}
-	for (i = 0; i < cr->nslots; i++)
-		free(cr->slots[i].mem);
+	free(cr->block);
 	free(cr->big);
 	free(cr->name);
 	free(cr);

@@ -24,6 +24,7 @@ struct result {
 	int chunks;
 	int bad_offset;   /* a chunk's offset did not follow on */
 	int bad_lines;    /* a chunk not last lacked its final '\n', or was empty */
+	const char *io;   /* the io really used */
 };
 
 /* A small deterministic PRNG, so failures reproduce. */
@@ -67,6 +68,7 @@ drain(struct chunkread *cr, off_t start, struct result *r)
 	int last_unterminated = 0;
 
 	memset(r, 0, sizeof(*r));
+	r->io = chunkread_io_name(cr);
 	r->data = malloc(cap);
 	while ((r->ret = chunkread_next(cr, &d, &len, &off)) > 0) {
 		if (off != want_off)
@@ -113,8 +115,8 @@ check_file(enum chunkread_io io, const char *what, const char *want, size_t len)
 	tap_write_file(tap_path(path, sizeof(path), "f"), want, len);
 	read_range(path, io, BUF, 0, -1, &r);
 	ok(r.ret == 0 && r.len == len && memcmp(r.data, want, len) == 0 &&
-	   !r.bad_offset && !r.bad_lines, "%s: %s read back exactly (%zu bytes, %d chunks)",
-	   io == CHUNKREAD_IO_URING ? "uring" : "pread", what, len, r.chunks);
+	   !r.bad_offset && !r.bad_lines, "%s%s: %s read back exactly (%zu bytes, %d chunks)",
+	   io == CHUNKREAD_IO_URING ? "uring asked, " : "", r.io, what, len, r.chunks);
 	free(r.data);
 }
 
@@ -150,15 +152,19 @@ test_shapes(enum chunkread_io io)
 		check_file(io, what, s, sizes[i]);
 		free(s);
 	}
-	/* Short lines around a line of 3.5 buffers and one of exactly max_line. */
-	s = malloc(40000);
-	memset(s, 'w', 40000);
+	/*
+	 * Short lines around a line of 3.5 buffers and one of exactly
+	 * max_line, then more short lines (the file is long enough for uring).
+	 */
+	s = random_lines(9, 90000, 100, 1);
+	memset(s, 'w', 7 + 3 * BUF + BUF / 2 + 10 + MAX_LINE);
 	memcpy(s, "a\nb\n", 4);
 	s[4 + 3 * BUF + BUF / 2] = '\n';
 	s[5 + 3 * BUF + BUF / 2 + 10] = '\n';
 	s[6 + 3 * BUF + BUF / 2 + 10 + MAX_LINE] = '\n';
-	check_file(io, "lines longer than buf_size", s, 7 + 3 * BUF + BUF / 2 + 10 + MAX_LINE);
-	check_file(io, "long unterminated last line", s, 5 + 3 * BUF + BUF / 2 + 9000);
+	check_file(io, "lines longer than buf_size", s, 90000);
+	memset(s + 40000, 'v', 2 * BUF);
+	check_file(io, "long unterminated last line", s, 40000 + 2 * BUF - 5);
 	free(s);
 }
 
@@ -168,22 +174,22 @@ test_too_long(enum chunkread_io io)
 	char path[4200], *s;
 	const char *err;
 	struct result r;
-	size_t len = 10 + MAX_LINE + 2;
+	size_t pre = 40000, len = pre + MAX_LINE + 2;
 
-	s = malloc(len);
-	memset(s, 'x', len);
-	memcpy(s, "ok\nfine\n", 8);
-	s[len - 1] = '\n';
+	s = random_lines(13, len, 100, 1);
+	s[pre - 1] = '\n';
+	memset(s + pre, 'x', MAX_LINE + 1);
 	tap_write_file(tap_path(path, sizeof(path), "long"), s, len);
 	tap_capture_begin();
 	read_range(path, io, BUF, 0, -1, &r);
 	err = tap_capture_end();
 	is_int(r.ret, -CODE_EXIT_DATAERR, "line over max_line: exit 65");
-	ok(strstr(err, path) && strstr(err, "line at byte offset 8 is longer than 16 KiB"),
+	ok(strstr(err, path) && strstr(err, "line at byte offset 40000 is longer than 16 KiB"),
 	   "line over max_line: message names the file and offset");
-	if (!strstr(err, "offset 8"))
+	if (!strstr(err, "offset 40000"))
 		tap_diag("got '%s'", err);
-	ok(r.len == 8 && memcmp(r.data, s, 8) == 0, "line over max_line: lines before it delivered");
+	ok(r.len <= pre && memcmp(r.data, s, r.len) == 0,
+	   "line over max_line: only lines before it delivered");
 	free(r.data);
 	/* Unterminated, the same. */
 	tap_write_file(path, s, len - 1);
@@ -199,16 +205,16 @@ static void
 test_ranges(enum chunkread_io io)
 {
 	char path[4200], *s;
-	size_t len = 50000, parts;
+	size_t len = 200000, parts;
 	struct result r;
 	off_t bounds[17];
 	int all = 1;
 
 	s = random_lines(7, len, 200, 1);
 	tap_write_file(tap_path(path, sizeof(path), "ranges"), s, len);
-	read_range(path, io, BUF, 1000, 30000, &r);
-	ok(r.ret == 0 && r.len == 29000 && memcmp(r.data, s + 1000, 29000) == 0 &&
-	   !r.bad_offset, "range [1000, 30000) read exactly");
+	read_range(path, io, BUF, 1000, 150000, &r);
+	ok(r.ret == 0 && r.len == 149000 && memcmp(r.data, s + 1000, 149000) == 0 &&
+	   !r.bad_offset, "%s: range [1000, 150000) read exactly", r.io);
 	free(r.data);
 	read_range(path, io, BUF, 20000, -1, &r);
 	ok(r.ret == 0 && r.len == len - 20000 && memcmp(r.data, s + 20000, len - 20000) == 0 &&
@@ -217,9 +223,10 @@ test_ranges(enum chunkread_io io)
 	read_range(path, io, BUF, 5000, 5000, &r);
 	ok(r.ret == 0 && r.len == 0, "empty range gives nothing");
 	free(r.data);
-	read_range(path, io, BUF, 40000, 90000, &r);
-	ok(r.ret == 0 && r.len == len - 40000 && memcmp(r.data, s + 40000, len - 40000) == 0,
-	   "range past the end stops at the end");
+	read_range(path, io, BUF, 140000, 290000, &r);
+	ok(r.ret == 0 && r.len == len - 140000 &&
+	   memcmp(r.data, s + 140000, len - 140000) == 0,
+	   "%s: range past the end stops at the end", r.io);
 	free(r.data);
 
 	/* Split ranges read one after the other give back the whole file. */
@@ -391,6 +398,34 @@ test_growing(enum chunkread_io io)
 	close(fd);
 }
 
+/* Reads path to its end, appends more, reads on: both parts exactly once. */
+static void
+grow_twice(enum chunkread_io io, size_t buf, size_t first, size_t more, const char *what)
+{
+	char path[4200], *s;
+	struct chunkread_options o = { io, buf, 4 * buf, 0 };
+	struct chunkread *cr;
+	struct result r1, r2;
+	int fd;
+
+	s = random_lines(21, first + more, 150, 1);
+	tap_write_file(tap_path(path, sizeof(path), "grow2"), s, first);
+	fd = open(path, O_RDONLY);
+	chunkread_open_fd(fd, path, 0, -1, &o, &cr);
+	drain(cr, 0, &r1);
+	s[first + more] = '\0';
+	append(path, s + first);
+	drain(cr, (off_t)r1.len, &r2);
+	ok(r1.ret == 0 && r2.ret == 0 && r1.len == first && r2.len == more &&
+	   memcmp(r1.data, s, first) == 0 && memcmp(r2.data, s + first, more) == 0 &&
+	   !r1.bad_offset && !r2.bad_offset, "%s: %s", chunkread_io_name(cr), what);
+	free(r1.data);
+	free(r2.data);
+	chunkread_close(cr);
+	close(fd);
+	free(s);
+}
+
 static void
 test_stream(void)
 {
@@ -447,6 +482,8 @@ test_stream(void)
 static void
 test_io(enum chunkread_io io)
 {
+	grow_twice(io, 65536, 100, 300000, "a small file growing past the buffer");
+	grow_twice(io, BUF, 10 * BUF + 7, 9 * BUF, "a file growing by several buffers");
 	test_shapes(io);
 	test_too_long(io);
 	test_ranges(io);
@@ -457,8 +494,8 @@ test_io(enum chunkread_io io)
 int
 main(void)
 {
-	char reason[128], path[4200];
-	struct chunkread_options o = { CHUNKREAD_IO_URING, 0, 0, 0 };
+	char reason[128], path[4200], big[300000];
+	struct chunkread_options o = { CHUNKREAD_IO_URING, BUF, 0, 0 };
 	struct chunkread *cr;
 	int works, fd;
 
@@ -467,7 +504,8 @@ main(void)
 	ok(works ? reason[0] == '\0' : reason[0] != '\0',
 	   "uring probe: %s", works ? "works" : reason);
 
-	tap_write_file(tap_path(path, sizeof(path), "n"), "x\n", 2);
+	memset(big, 'x', sizeof(big));
+	tap_write_file(tap_path(path, sizeof(path), "n"), big, sizeof(big));
 	fd = open(path, O_RDONLY);
 	o.io = CHUNKREAD_IO_READ;
 	chunkread_open_fd(fd, path, 0, -1, &o, &cr);
@@ -476,6 +514,9 @@ main(void)
 	o.io = CHUNKREAD_IO_URING;
 	chunkread_open_fd(fd, path, 0, -1, &o, &cr);
 	is_str(chunkread_io_name(cr), works ? "io_uring" : "pread", "io name with uring asked");
+	chunkread_close(cr);
+	chunkread_open_fd(fd, path, 0, 1000, &o, &cr);
+	is_str(chunkread_io_name(cr), "pread", "a small range is read with pread all the same");
 	chunkread_close(cr);
 	close(fd);
 
