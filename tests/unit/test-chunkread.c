@@ -1,5 +1,6 @@
 /* test-chunkread.c: files and streams as whole-line chunks, byte for byte, with pread and io_uring. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -479,9 +480,68 @@ test_stream(void)
 	free(s);
 }
 
+struct part {
+	int fd;
+	enum chunkread_io io;
+	off_t start, end;
+	struct result r;
+};
+
+static void *
+read_part(void *arg)
+{
+	struct part *pt = arg;
+	struct chunkread_options o = { pt->io, BUF, MAX_LINE, 0 };
+	struct chunkread *cr;
+
+	chunkread_open_fd(pt->fd, "shared", pt->start, pt->end, &o, &cr);
+	drain(cr, pt->start, &pt->r);
+	chunkread_close(cr);
+	return NULL;
+}
+
+/* Two threads read the two halves of a file through one shared fd. */
+static void
+test_threads(enum chunkread_io io)
+{
+	char path[4200], *s;
+	size_t len = 400000;
+	struct part pt[2];
+	pthread_t th[2];
+	off_t b[3];
+	int i, fd, good;
+
+	s = random_lines(17, len, 120, 1);
+	tap_write_file(tap_path(path, sizeof(path), "threads"), s, len);
+	fd = open(path, O_RDONLY);
+	if (chunkread_split(fd, 0, (off_t)len, 2, b) != 2)
+		tap_diag("split gave one part");
+	for (i = 0; i < 2; i++) {
+		pt[i].fd = fd;
+		pt[i].io = io;
+		pt[i].start = b[i];
+		pt[i].end = b[i + 1];
+		pthread_create(&th[i], NULL, read_part, &pt[i]);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	good = 1;
+	for (i = 0; i < 2; i++) {
+		if (pt[i].r.ret != 0 || pt[i].r.bad_offset ||
+		    pt[i].r.len != (size_t)(b[i + 1] - b[i]) ||
+		    memcmp(pt[i].r.data, s + b[i], pt[i].r.len) != 0)
+			good = 0;
+		free(pt[i].r.data);
+	}
+	ok(good, "%s: two threads on one fd read their halves exactly", pt[0].r.io);
+	close(fd);
+	free(s);
+}
+
 static void
 test_io(enum chunkread_io io)
 {
+	test_threads(io);
 	grow_twice(io, 65536, 100, 300000, "a small file growing past the buffer");
 	grow_twice(io, BUF, 10 * BUF + 7, 9 * BUF, "a file growing by several buffers");
 	test_shapes(io);
