@@ -41,7 +41,8 @@ case $log in
 *[!A-Za-z0-9/._+-]*) die "TMPDIR must be a plain path for hyperfine: $tmp" ;;
 esac
 work=$(mktemp -d "$tmp/bench-logscan.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+trap 'rm -rf "$work" "$log.tmp.$$"' EXIT
+trap 'exit 130' INT TERM
 
 if [ -s "$log" ]; then
 	echo "input: reusing $log"
@@ -50,7 +51,7 @@ else
 	$cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -o "$work/gen" \
 		"$top/scripts/bench/logscan-gen.c"
 	# Renamed into place only when whole, so an interrupted run leaves no cache.
-	"$work/gen" "$mb" >"$log.tmp.$$" || { rm -f "$log.tmp.$$"; die "generator failed"; }
+	"$work/gen" "$mb" >"$log.tmp.$$" || die "generator failed"
 	mv "$log.tmp.$$" "$log"
 fi
 
