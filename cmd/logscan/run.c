@@ -359,8 +359,9 @@ plan_next_input(struct run *r)
 			close(fd);
 			continue;
 		}
+		/* Compressed logs hold NUL bytes; they are text once decoded. */
 		if (S_ISREG(sb.st_mode) && !ip->explicit_arg && !o->scan_binary &&
-		    looks_binary(fd)) {
+		    !is_zstd(fd, ip->path) && looks_binary(fd)) {
 			diag_info(DIAG_VERBOSE, NULL, "skipping binary file '%s' (-a scans it)",
 				  ip->path);
 			close(fd);
