@@ -248,19 +248,18 @@ main(int argc, char **argv)
 	if (a.skip_invalid)
 		cli_usage_error(&logscan_spec, "--skip-invalid is an option of merge");
 	if (a.aggregate != NULL) {
-		if ((ret = tally_parse_keys(a.aggregate, &ro.tally)) < 0)
-			return code_exit_status(ret);
+		if ((ret = tally_parse_keys(a.aggregate, &ro.tally)) < 0) {
+			memset(&pl, 0, sizeof(pl));
+			goto out_set;
+		}
 		mode = SCAN_MODE_AGGREGATE;
 	} else if (a.count) {
 		mode = SCAN_MODE_COUNT;
 	}
 	ro.tally.max_series = a.max_series;
 	ret = build_patterns(&a, &pl, &set, &severities);
-	if (ret < 0) {
-		patterns_free(&pl);
-		free(severities);
-		return code_exit_status(ret);
-	}
+	if (ret < 0)
+		goto out_set;
 	if ((ret = scan_config_init(&cfg, set, severities, mode)) < 0)
 		goto out_set;
 	cfg.agg_pattern = (ro.tally.keys & TALLY_KEY_PATTERN) != 0;

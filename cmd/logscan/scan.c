@@ -10,6 +10,9 @@
 #include "libcommon/xalloc.h"
 #include "simd/bytecount.h"
 
+/* Bytes of zeroed slack after each kept text: see keep_hit. */
+#define TEXT_SLACK 64
+
 static const char *const severity_names[] = {
 	"debug", "info", "notice", "warning", "error", "critical",
 };
@@ -377,6 +380,13 @@ keep_hit(struct scan_worker *w, const char *data, size_t ls, size_t le, uint64_t
 	h->text_off = r->text.len;
 	h->text_len = tlen;
 	strbuf_add(&r->text, data + ls, tlen);
+	/*
+	 * PCRE2's JIT may load a few bytes past the end of a subject with
+	 * vector reads (never across a page); zeroed slack after each kept
+	 * text keeps those loads inside our allocation and defined.
+	 */
+	strbuf_grow(&r->text, TEXT_SLACK);
+	memset(r->text.buf + r->text.len, 0, TEXT_SLACK);
 	h->pat_off = r->npats;
 	h->npat = npat;
 	(void)pats;
