@@ -519,24 +519,68 @@ emit_item(struct run *r, struct item *it)
 	return ret;
 }
 
+/*
+ * A stream (stdin, a pipe, a compressed file) cannot be cut into
+ * stretches: the main thread scans it chunk by chunk and emits after each,
+ * so memory stays bounded and a live pipe's matches come out as they arrive.
+ */
+static int
+scan_stream_inline(struct run *r, struct scan_worker *w, struct item *it)
+{
+	struct chunkread *cr = NULL;
+	int rc, ret = 0;
+
+	rc = chunkread_open_input(it->job->in, &r->cro, &cr);
+	for (;;) {
+		struct item part = *it;
+		const char *data;
+		size_t len;
+		off_t off;
+
+		part.last = false;
+		part.status = 0;
+		scan_result_init(&part.res, w->cfg);
+		if (rc >= 0)
+			rc = chunkread_next(cr, &data, &len, &off);
+		if (rc > 0) {
+			scan_chunk(w, data, len, (uint64_t)off, &part.res);
+		} else {
+			part.last = true;
+			part.status = rc < 0 ? rc : 0;
+		}
+		scan_worker_take_limit_hits(w, &part.res);
+		ret = emit_item(r, &part);
+		if (ret == 0 && rc > 0 && r->cfg->mode == SCAN_MODE_MATCH)
+			ret = output_flush(r->out);
+		if (ret != 0 || rc <= 0)
+			break;
+	}
+	chunkread_close(cr);
+	return ret;
+}
+
 /* Plans, scans and emits every input; threads > 1 scan stretches in parallel. */
 static int
 run_pipeline(struct run *r)
 {
 	unsigned nthreads = r->opts->threads > 1 ? r->opts->threads : 0, t;
 	pthread_t *threads = NULL;
+	struct scan_worker w;
+	struct item pending;
+	bool have_pending = false;
 	int ret = 0;
 
+	scan_worker_init(&w, r->cfg);
 	if (nthreads == 0) {
-		struct scan_worker w;
 		struct item it;
 
-		scan_worker_init(&w, r->cfg);
 		while (ret == 0 && plan_item(r, &it)) {
+			if (it.job->stream) {
+				ret = scan_stream_inline(r, &w, &it);
+				continue;
+			}
 			scan_item(&w, &r->cro, &it);
 			ret = emit_item(r, &it);
-			if (ret != 0)
-				break;
 		}
 		scan_worker_release(&w);
 		return ret;
@@ -554,24 +598,38 @@ run_pipeline(struct run *r)
 		}
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		bool more = true;
 		struct item *it;
 
 		/* Keep the ring full; planning opens files, which is quick. */
-		while (r->tail - r->head < r->cap) {
+		while (ret == 0 && !have_pending && r->tail - r->head < r->cap) {
 			struct item next;
+			bool more;
 
 			pthread_mutex_unlock(&r->mu);
 			more = plan_item(r, &next);
 			pthread_mutex_lock(&r->mu);
 			if (!more)
 				break;
+			if (next.job->stream) {
+				pending = next;
+				have_pending = true;
+				break;
+			}
 			next.state = ITEM_QUEUED;
 			r->ring[r->tail++ % r->cap] = next;
 			pthread_cond_signal(&r->work);
 		}
-		if (r->head == r->tail)
-			break;
+		if (r->head == r->tail) {
+			if (!have_pending)
+				break;
+			/* Everything before the stream is out: its records come next. */
+			pthread_mutex_unlock(&r->mu);
+			if (ret == 0)
+				ret = scan_stream_inline(r, &w, &pending);
+			have_pending = false;
+			pthread_mutex_lock(&r->mu);
+			continue;
+		}
 		it = &r->ring[r->head % r->cap];
 		while (it->state != ITEM_DONE)
 			pthread_cond_wait(&r->done, &r->mu);
@@ -583,8 +641,6 @@ run_pipeline(struct run *r)
 		pthread_mutex_lock(&r->mu);
 		it->state = ITEM_FREE;
 		r->head++;
-		if (ret != 0 && !more)
-			continue;
 	}
 	r->stop = true;
 	pthread_cond_broadcast(&r->work);
@@ -596,6 +652,7 @@ run_pipeline(struct run *r)
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->work);
 	pthread_cond_destroy(&r->done);
+	scan_worker_release(&w);
 	return ret;
 }
 
@@ -675,6 +732,14 @@ follow_loop(struct run *r)
 	sigaddset(&sigs, SIGTERM);
 	pause.tv_sec = (time_t)(r->opts->follow_interval_ms / 1000);
 	pause.tv_nsec = (long)(r->opts->follow_interval_ms % 1000) * 1000000L;
+	for (i = 0; i < r->njobs; i++)
+		if (!r->jobs[i]->stream && !r->jobs[i]->compressed && r->jobs[i]->finished)
+			break;
+	if (i == r->njobs) {
+		/* Like tail -f on a pipe: nothing can grow, so there is nothing to wait for. */
+		diag_info(DIAG_VERBOSE, NULL, "--follow: no regular file to follow");
+		return 0;
+	}
 	scan_worker_init(&w, r->cfg);
 	for (;;) {
 		for (i = 0; i < r->njobs && ret == 0; i++) {

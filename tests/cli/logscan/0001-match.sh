@@ -93,6 +93,22 @@ test_expect_success 'stdin, "-" and zstd-compressed files' '
 	test_cmp want got && test "$(jq -r .file c | sort -u)" = app.log.zst
 '
 
+test_expect_success 'stdin among files keeps its place in the output, on any thread count' '
+	printf "b error\n" >s1.log &&
+	printf "c error\n" | code-logscan -j2 --format text s1.log - s1.log >got &&
+	printf "s1.log:1:b error\n<stdin>:1:c error\ns1.log:1:b error\n" >want &&
+	test_cmp want got
+'
+
+test_expect_success 'a live pipe: matches come out as lines arrive, not at the end' '
+	{ printf "first error\n"; sleep 2; printf "second error\n"; } |
+		"$top_builddir/code-logscan" --format text >live &
+	sleep 1 &&
+	echo "1:first error" >want && test_cmp want live &&
+	wait &&
+	printf "1:first error\n2:second error\n" >want && test_cmp want live
+'
+
 test_expect_success 'directories: recursive, sorted, zstd decoded, binary files skipped unless -a' '
 	mkdir -p logs/b logs/a &&
 	echo "x error" >logs/b/z.log && echo "y error" >logs/a/y.log &&

@@ -140,4 +140,9 @@ test_expect_success '--follow --count prints the counts when stopped, and --stat
 	test "$(jq -r ".files[\"g.log\"].line" g.json)" = 2
 '
 
+test_expect_success '--follow on a pipe alone ends at its end, like tail -f' '
+	printf "p error\n" | code-logscan --follow --format text >out &&
+	echo "1:p error" >want && test_cmp want out
+'
+
 test_done
