@@ -1017,6 +1017,48 @@ yaml_type_name(const json_t *v)
 }
 
 int
+yaml_error_at_value(const struct yaml_doc *doc, const json_t *obj, const char *key,
+		    const char *fmt, ...)
+{
+	struct diag_loc loc = yaml_loc_value(doc, obj, key);
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = diag_verror(CODE_EXIT_DATAERR, &loc, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int
+yaml_error_at_key(const struct yaml_doc *doc, const json_t *obj, const char *key,
+		  const char *fmt, ...)
+{
+	struct diag_loc loc = yaml_loc_key(doc, obj, key);
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = diag_verror(CODE_EXIT_DATAERR, &loc, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int
+yaml_error_at_item(const struct yaml_doc *doc, const json_t *array, size_t index,
+		   const char *fmt, ...)
+{
+	struct diag_loc loc = yaml_loc_item(doc, array, index);
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = diag_verror(CODE_EXIT_DATAERR, &loc, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int
 yaml_check_keys(const struct yaml_doc *doc, const json_t *obj,
 		const char *const *known, const char *where)
 {

@@ -66,6 +66,19 @@ struct diag_loc yaml_loc_item(const struct yaml_doc *doc, const json_t *array,
  * Fails with -CODE_EXIT_DATAERR on a key of obj not in known (NULL-ended),
  * printing "unknown key 'k' in WHERE (did you mean 'x'?)" at the key.
  */
+/*
+ * Errors located at a member's value, a member's key or a list item: print
+ * "FILE:LINE:COL: message" and return -CODE_EXIT_DATAERR. The location is
+ * looked up only here: finding it is the costly part, and valid documents
+ * never need it.
+ */
+int yaml_error_at_value(const struct yaml_doc *doc, const json_t *obj, const char *key,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int yaml_error_at_key(const struct yaml_doc *doc, const json_t *obj, const char *key,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int yaml_error_at_item(const struct yaml_doc *doc, const json_t *array, size_t index,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 int yaml_check_keys(const struct yaml_doc *doc, const json_t *obj,
 		    const char *const *known, const char *where);
 /* "'key' must be WANT, not a list", located at key's value. */

@@ -52,24 +52,6 @@ own_loc(struct diag_loc loc, const char *file)
 	return loc;
 }
 
-static int
-error_at_value(const struct yaml_doc *doc, const json_t *obj, const char *key,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-error_at_value(const struct yaml_doc *doc, const json_t *obj, const char *key,
-	       const char *fmt, ...)
-{
-	struct diag_loc loc = yaml_loc_value(doc, obj, key);
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = diag_verror(CODE_EXIT_DATAERR, &loc, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 static void
 note_set(struct loader *ld, const char *name)
 {
@@ -111,10 +93,10 @@ required_string(const struct yaml_doc *doc, const json_t *p, const char *key,
 	if (!json_is_string(v))
 		return yaml_type_error(doc, p, key, "a string");
 	if (json_string_length(v) == 0)
-		return error_at_value(doc, p, key, "'%s' must not be empty", key);
+		return yaml_error_at_value(doc, p, key, "'%s' must not be empty", key);
 	if (strlen(json_string_value(v)) != json_string_length(v))
-		return error_at_value(doc, p, key,
-				      "'%s' must not contain a NUL byte", key);
+		return yaml_error_at_value(doc, p, key,
+					   "'%s' must not contain a NUL byte", key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -140,12 +122,12 @@ parse_severity(const struct yaml_doc *doc, const json_t *p, const char **out)
 		}
 	hint = suggest_closest(s, severities, NSEVERITIES);
 	if (hint)
-		return error_at_value(doc, p, "severity",
-				      "unknown severity '%s' (did you mean '%s'?)",
-				      s, hint);
-	return error_at_value(doc, p, "severity",
-			      "unknown severity '%s' (one of debug, info, notice, warning, error, critical)",
-			      s);
+		return yaml_error_at_value(doc, p, "severity",
+					   "unknown severity '%s' (did you mean '%s'?)",
+					   s, hint);
+	return yaml_error_at_value(doc, p, "severity",
+				   "unknown severity '%s' (one of debug, info, notice, warning, error, critical)",
+				   s);
 }
 
 static int
@@ -207,10 +189,10 @@ parse_set(struct loader *ld, const struct yaml_doc *doc, const char *file,
 	if (!json_is_array(list))
 		return yaml_type_error(doc, obj, key, "a list of patterns");
 	if (json_array_size(list) == 0 && obj == yaml_doc_root(doc))
-		return error_at_value(doc, obj, key, "'%s' is empty", key);
+		return yaml_error_at_value(doc, obj, key, "'%s' is empty", key);
 	if (json_array_size(list) == 0)
-		return error_at_value(doc, obj, key, "set '%s' has no patterns",
-				      set_name);
+		return yaml_error_at_value(doc, obj, key, "set '%s' has no patterns",
+					   set_name);
 	set = arena_strdup(ld->arena, set_name);
 	note_set(ld, set);
 	for (i = 0; i < json_array_size(list); i++)
@@ -233,7 +215,7 @@ parse_sets(struct loader *ld, const struct yaml_doc *doc, const char *file,
 		return yaml_type_error(doc, root, "sets",
 				       "a mapping of set names to lists of patterns");
 	if (json_object_size(sets) == 0)
-		return error_at_value(doc, root, "sets", "'sets' names no set");
+		return yaml_error_at_value(doc, root, "sets", "'sets' names no set");
 	json_object_foreach((json_t *)sets, name, value) {
 		if (name[0] == '\0') {
 			loc = yaml_loc_key(doc, sets, name);
@@ -262,10 +244,10 @@ parse_version(const struct yaml_doc *doc, const json_t *root)
 	if (!json_is_integer(v))
 		return yaml_type_error(doc, root, "version", "the integer 1");
 	if (json_integer_value(v) != FILE_VERSION)
-		return error_at_value(doc, root, "version",
-				      "pattern file version %" JSON_INTEGER_FORMAT
-				      " is not supported (only %d is)",
-				      json_integer_value(v), FILE_VERSION);
+		return yaml_error_at_value(doc, root, "version",
+					   "pattern file version %" JSON_INTEGER_FORMAT
+					   " is not supported (only %d is)",
+					   json_integer_value(v), FILE_VERSION);
 	return 0;
 }
 

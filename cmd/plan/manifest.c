@@ -59,63 +59,6 @@ struct manifest_defaults {
 	const char *strategy;
 };
 
-/*
- * Errors located at a member's value, a member's key or a list item. The
- * location is looked up only here: finding it is the costly part, and
- * valid manifests never need it.
- */
-static int
-error_at_value(const struct yaml_doc *doc, const json_t *obj, const char *key,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int
-error_at_key(const struct yaml_doc *doc, const json_t *obj, const char *key,
-	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int
-error_at_item(const struct yaml_doc *doc, const json_t *array, size_t index,
-	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-error_at_value(const struct yaml_doc *doc, const json_t *obj, const char *key,
-	       const char *fmt, ...)
-{
-	struct diag_loc loc = yaml_loc_value(doc, obj, key);
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = diag_verror(CODE_EXIT_DATAERR, &loc, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-static int
-error_at_key(const struct yaml_doc *doc, const json_t *obj, const char *key,
-	     const char *fmt, ...)
-{
-	struct diag_loc loc = yaml_loc_key(doc, obj, key);
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = diag_verror(CODE_EXIT_DATAERR, &loc, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-static int
-error_at_item(const struct yaml_doc *doc, const json_t *array, size_t index,
-	      const char *fmt, ...)
-{
-	struct diag_loc loc = yaml_loc_item(doc, array, index);
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = diag_verror(CODE_EXIT_DATAERR, &loc, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 static size_t
 list_count(const char *const *list)
 {
@@ -145,7 +88,7 @@ manifest_duration_ms(const struct yaml_doc *doc, const json_t *obj,
 	if (json_is_string(v)) {
 		if (units_parse_duration_ms(json_string_value(v), out) == 0)
 			return 0;
-		return error_at_value(doc, obj, key,
+		return yaml_error_at_value(doc, obj, key,
 				  "'%s' must be a duration such as 250ms, 5s, 2m or 1h, not '%s'",
 				  key, json_string_value(v));
 	}
@@ -163,7 +106,7 @@ manifest_command(const struct yaml_doc *doc, const json_t *obj,
 
 	if (json_is_string(v)) {
 		if (json_string_length(v) == 0)
-			return error_at_value(doc, obj, key,
+			return yaml_error_at_value(doc, obj, key,
 					  "'%s' is an empty command", key);
 		*out = json_incref(v);
 		return 0;
@@ -172,17 +115,17 @@ manifest_command(const struct yaml_doc *doc, const json_t *obj,
 		return yaml_type_error(doc, obj, key,
 				       "a command: a list of arguments or a shell string");
 	if (json_array_size(v) == 0)
-		return error_at_value(doc, obj, key, "'%s' is an empty command",
+		return yaml_error_at_value(doc, obj, key, "'%s' is an empty command",
 				  key);
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item)) {
-			return error_at_item(doc, v, i,
+			return yaml_error_at_item(doc, v, i,
 					  "arguments of '%s' must be strings, not %s",
 					  key, yaml_type_name(item));
 		}
 	}
 	if (json_string_length(json_array_get(v, 0)) == 0)
-		return error_at_value(doc, obj, key,
+		return yaml_error_at_value(doc, obj, key,
 				  "'%s' has an empty program name", key);
 	*out = json_incref(v);
 	return 0;
@@ -202,17 +145,17 @@ manifest_string_list(const struct yaml_doc *doc, const json_t *obj,
 	seen = strmap_new(json_array_size(v));
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item)) {
-			ret = error_at_item(doc, v, i, "items of '%s' must be strings, not %s",
-					    key, yaml_type_name(item));
+			ret = yaml_error_at_item(doc, v, i, "items of '%s' must be strings, not %s",
+						 key, yaml_type_name(item));
 			break;
 		}
 		if (json_string_length(item) == 0) {
-			ret = error_at_item(doc, v, i, "items of '%s' must not be empty", key);
+			ret = yaml_error_at_item(doc, v, i, "items of '%s' must not be empty", key);
 			break;
 		}
 		if (!strmap_add(seen, json_string_value(item), item)) {
-			ret = error_at_item(doc, v, i, "'%s' is listed twice in '%s'",
-					    json_string_value(item), key);
+			ret = yaml_error_at_item(doc, v, i, "'%s' is listed twice in '%s'",
+						 json_string_value(item), key);
 			break;
 		}
 	}
@@ -232,7 +175,7 @@ manifest_integer(const struct yaml_doc *doc, const json_t *obj,
 	if (!json_is_integer(v))
 		return yaml_type_error(doc, obj, key, "an integer");
 	if (json_integer_value(v) < min || json_integer_value(v) > max)
-		return error_at_value(doc, obj, key,
+		return yaml_error_at_value(doc, obj, key,
 				  "'%s' must be between %" JSON_INTEGER_FORMAT
 				  " and %" JSON_INTEGER_FORMAT ", not %" JSON_INTEGER_FORMAT,
 				  key, min, max, json_integer_value(v));
@@ -247,13 +190,13 @@ manifest_check_name(const struct yaml_doc *doc, const json_t *services,
 	size_t i, len = strlen(name);
 
 	if (len == 0 || len > 128)
-		return error_at_key(doc, services, name,
+		return yaml_error_at_key(doc, services, name,
 				  "service names must be 1 to 128 characters long");
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 
 		if (!isalnum(c) && c != '_' && c != '-' && (c != '.' || i == 0))
-			return error_at_key(doc, services, name,
+			return yaml_error_at_key(doc, services, name,
 					  "service name '%s' may hold only letters, digits, '_', '-' and '.'",
 					  name);
 	}
@@ -332,7 +275,7 @@ manifest_env(const struct yaml_doc *doc, const json_t *obj, const char *key,
 		json_t *text;
 
 		if (!manifest_env_name_valid(name, strlen(name))) {
-			error_at_key(doc, env, name,
+			yaml_error_at_key(doc, env, name,
 				     "'%s' is not a valid environment variable name", name);
 			goto out;
 		}
@@ -346,7 +289,7 @@ manifest_env(const struct yaml_doc *doc, const json_t *obj, const char *key,
 		else if (json_is_boolean(value))
 			text = json_string(json_is_true(value) ? "true" : "false");
 		else {
-			error_at_value(doc, env, name,
+			yaml_error_at_value(doc, env, name,
 				       "value of '%s' must be a string, number or boolean, not %s",
 				       name, yaml_type_name(value));
 			goto out;
@@ -514,7 +457,7 @@ parse_canary(const struct yaml_doc *doc, const json_t *svc, json_t *config)
 		json_int_t w = json_integer_value(step);
 
 		if (!json_is_integer(step) || w < 1 || w > 100 || w <= last) {
-			ret = error_at_item(doc, steps, i,
+			ret = yaml_error_at_item(doc, steps, i,
 					 "canary steps must be increasing percentages from 1 to 100");
 			goto out;
 		}
@@ -603,8 +546,8 @@ parse_strategy_value(const struct yaml_doc *doc, const json_t *obj,
 		const char *hint = suggest_closest(json_string_value(v), strategies,
 						   list_count(strategies));
 
-		return error_at_value(doc, obj, "strategy",
-				      "unknown strategy '%s'%s%s%s (use rolling, all_at_once, blue_green or canary)",
+		return yaml_error_at_value(doc, obj, "strategy",
+					   "unknown strategy '%s'%s%s%s (use rolling, all_at_once, blue_green or canary)",
 				  json_string_value(v), hint ? "; did you mean '" : "",
 				  hint ? hint : "", hint ? "'?" : "");
 	}
