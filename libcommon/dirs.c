@@ -41,6 +41,60 @@ dirs_make(const char *path, unsigned mode)
 	return ret;
 }
 
+int
+dirs_check_private(const char *path)
+{
+	struct strbuf abs = STRBUF_INIT;
+	uid_t me = getuid();
+	struct stat st;
+	char *p;
+	int ret = 0;
+
+	if (path[0] != '/') {
+		char cwd[4096];
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return diag_error_errno(CODE_EXIT_NOINPUT, errno, NULL,
+						"refusing to use '%s': cannot resolve it", path);
+		strbuf_addf(&abs, "%s/", cwd);
+	}
+	strbuf_addstr(&abs, path);
+	/* Every prefix, as the kernel walks it: a link anywhere can redirect the rest. */
+	for (p = abs.buf + 1; ret == 0; p++) {
+		char saved = *p;
+
+		if (saved != '/' && saved != '\0')
+			continue;
+		*p = '\0';
+		if (lstat(abs.buf, &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid != me &&
+		    st.st_uid != 0)
+			ret = diag_error(CODE_EXIT_NOINPUT, NULL,
+					 "refusing to use '%s': '%s' is a symbolic link owned by another user (uid %lu)",
+					 path, abs.buf, (unsigned long)st.st_uid);
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	if (ret == 0 && stat(path, &st) != 0)
+		ret = diag_error_errno(CODE_EXIT_NOINPUT, errno, NULL, "refusing to use '%s'", path);
+	else if (ret == 0 && !S_ISDIR(st.st_mode))
+		ret = diag_error(CODE_EXIT_NOINPUT, NULL, "refusing to use '%s': not a directory",
+				 path);
+	else if (ret == 0 && st.st_uid != me)
+		ret = diag_error(CODE_EXIT_NOINPUT, NULL,
+				 "refusing to use '%s': it is owned by another user (uid %lu)", path,
+				 (unsigned long)st.st_uid);
+	else if (ret == 0 && (st.st_mode & 077) != 0) {
+		diag_warn(NULL, "'%s' was open to other users (mode %03o); making it 0700", path,
+			  (unsigned)(st.st_mode & 0777));
+		if (chmod(path, 0700) != 0)
+			ret = diag_error_errno(CODE_EXIT_NOINPUT, errno, NULL,
+					       "refusing to use '%s': cannot make it private", path);
+	}
+	strbuf_release(&abs);
+	return ret;
+}
+
 static int
 dirs_resolve(const char *env_name, const char *xdg_name, const char *fallback,
 	     char **out)

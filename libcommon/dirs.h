@@ -13,4 +13,14 @@ int dirs_cache(char **out);
 /* mkdir -p with mode for each created component; 0 or -CODE_EXIT_IOERR. */
 int dirs_make(const char *path, unsigned mode);
 
+/*
+ * Checks that a directory holding private data (a cache, state) is safe to
+ * use: it is owned by the calling user, and no component of its path is a
+ * symbolic link owned by anyone but that user or root (another user could
+ * point it elsewhere). Group or other permission bits on it are removed,
+ * with a warning. Returns 0, or -CODE_EXIT_NOINPUT after
+ * "refusing to use 'DIR': REASON".
+ */
+int dirs_check_private(const char *path);
+
 #endif
