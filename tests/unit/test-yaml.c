@@ -624,7 +624,8 @@ test_limits(void)
 	is_int(ret, -CODE_EXIT_DATAERR, "billion laughs is rejected");
 	is_str(err, "code-plan: t.yaml:5:29: too many nodes through aliases (limit 100000)\n",
 	       "billion laughs is stopped at the alias over the limit");
-	ok(now_seconds() - start < 1.0, "billion laughs is rejected quickly");
+	/* A hang detector, not a timing: unbounded expansion would take hours. */
+	ok(now_seconds() - start < 30.0, "billion laughs is rejected, not expanded");
 	strbuf_release(&sb);
 
 	lim.max_alias_nodes = 5;
@@ -847,7 +848,7 @@ test_performance(void)
 	/* A detector of quadratic behaviour, not a benchmark (see
 	 * BENCHMARKS.md): sanitizers and a busy machine slow a load a few
 	 * times, valgrind fifty times; 10,000 squared would be hours. */
-	ok(load_time < (valgrind && *valgrind ? 120.0 : 5.0),
+	ok(load_time < (valgrind && *valgrind ? 600.0 : 60.0),
 	   "the manifest loads in seconds, not minutes");
 	yaml_doc_free(doc);
 	strbuf_release(&sb);
