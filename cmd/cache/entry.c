@@ -33,7 +33,7 @@
  * one XXH3 call beats the streaming state for the small values that
  * dominate a cache (the result is the same).
  */
-#define SUM_STACK_MAX 1024
+#define SUM_STACK_MAX 4096
 
 #define RUN_MAGIC "CCR1"
 /* A file costs at least its three fixed fields and one path byte. */
@@ -144,12 +144,33 @@ entry_sum(const unsigned char *p, size_t len)
 	return sum;
 }
 
+struct entry_zctx {
+	ZSTD_CCtx *cctx;   /* created on first use */
+	ZSTD_DCtx *dctx;
+};
+
+struct entry_zctx *
+entry_zctx_new(void)
+{
+	return xcalloc(1, sizeof(struct entry_zctx));
+}
+
+void
+entry_zctx_free(struct entry_zctx *z)
+{
+	if (z == NULL)
+		return;
+	ZSTD_freeCCtx(z->cctx);
+	ZSTD_freeDCtx(z->dctx);
+	free(z);
+}
+
 /*
  * Compresses the value into out after its current end; returns the
  * compressed size, or 0 when that would not make it smaller.
  */
 static size_t
-compress_value(const struct cache_entry *e, struct strbuf *out)
+compress_value(struct entry_zctx *z, const struct cache_entry *e, struct strbuf *out)
 {
 	size_t bound = ZSTD_compressBound(e->value_len);
 	size_t n;
@@ -157,7 +178,14 @@ compress_value(const struct cache_entry *e, struct strbuf *out)
 	if (ZSTD_isError(bound))
 		return 0;
 	strbuf_grow(out, bound);
-	n = ZSTD_compress(out->buf + out->len, bound, e->value, e->value_len, ZSTD_LEVEL);
+	if (z != NULL && z->cctx == NULL)
+		z->cctx = ZSTD_createCCtx();
+	if (z != NULL && z->cctx != NULL)
+		n = ZSTD_compressCCtx(z->cctx, out->buf + out->len, bound, e->value,
+				      e->value_len, ZSTD_LEVEL);
+	else
+		n = ZSTD_compress(out->buf + out->len, bound, e->value, e->value_len,
+				  ZSTD_LEVEL);
 	if (ZSTD_isError(n) || n >= e->value_len)
 		return 0;
 	return n;
@@ -166,17 +194,23 @@ compress_value(const struct cache_entry *e, struct strbuf *out)
 void
 entry_encode(const struct cache_entry *e, struct strbuf *out)
 {
+	entry_encode_z(NULL, e, out);
+}
+
+void
+entry_encode_z(struct entry_zctx *z, const struct cache_entry *e, struct strbuf *out)
+{
 	size_t start = out->len, stored = 0;
 	unsigned char *h;
 	unsigned flags = 0;
 
-	/* An empty key would make every lookup of "" ambiguous with a miss. */
+	/* Decode refuses key_len 0, the likeliest value of a zeroed header. */
 	assert(e->key_len > 0 && e->key_len <= UINT32_MAX);
 	strbuf_grow(out, ENTRY_HEADER_SIZE + e->key_len);
 	extend(out, ENTRY_HEADER_SIZE);
 	strbuf_add(out, e->key, e->key_len);
 	if (e->value_len >= ENTRY_COMPRESS_MIN) {
-		stored = compress_value(e, out);
+		stored = compress_value(z, e, out);
 		if (stored > 0) {
 			flags |= FLAG_ZSTD;
 			extend(out, stored);
@@ -290,8 +324,8 @@ entry_peek(const void *buf, size_t len, struct cache_entry *out, const char **wh
 
 /* Inflates the one zstd frame src[0, n) of exactly want bytes into value_buf. */
 static int
-decompress_value(const unsigned char *src, size_t n, size_t want, struct strbuf *value_buf,
-		 const char **why)
+decompress_value(struct entry_zctx *z, const unsigned char *src, size_t n, size_t want,
+		 struct strbuf *value_buf, const char **why)
 {
 	unsigned long long content = ZSTD_getFrameContentSize(src, n);
 	size_t got;
@@ -311,7 +345,12 @@ decompress_value(const unsigned char *src, size_t n, size_t want, struct strbuf 
 		return -1;
 	}
 	strbuf_reset(value_buf);
-	got = ZSTD_decompress(extend(value_buf, want), want, src, n);
+	if (z != NULL && z->dctx == NULL)
+		z->dctx = ZSTD_createDCtx();
+	if (z != NULL && z->dctx != NULL)
+		got = ZSTD_decompressDCtx(z->dctx, extend(value_buf, want), want, src, n);
+	else
+		got = ZSTD_decompress(extend(value_buf, want), want, src, n);
 	if (ZSTD_isError(got) || got != want) {
 		strbuf_reset(value_buf);
 		*why = ZSTD_isError(got) ? "bad compressed value" : "compressed size mismatch";
@@ -323,6 +362,13 @@ decompress_value(const unsigned char *src, size_t n, size_t want, struct strbuf 
 int
 entry_decode(const void *buf, size_t len, size_t max_value, struct cache_entry *out,
 	     struct strbuf *value_buf, const char **why)
+{
+	return entry_decode_z(NULL, buf, len, max_value, out, value_buf, why);
+}
+
+int
+entry_decode_z(struct entry_zctx *z, const void *buf, size_t len, size_t max_value,
+	       struct cache_entry *out, struct strbuf *value_buf, const char **why)
 {
 	const unsigned char *p = buf;
 	const unsigned char *stored_at;
@@ -342,7 +388,8 @@ entry_decode(const void *buf, size_t len, size_t max_value, struct cache_entry *
 	}
 	stored_at = p + ENTRY_HEADER_SIZE + e.key_len;
 	if (flags & FLAG_ZSTD) {
-		if (decompress_value(stored_at, (size_t)stored, e.value_len, value_buf, why) < 0)
+		if (decompress_value(z, stored_at, (size_t)stored, e.value_len, value_buf,
+				     why) < 0)
 			return -1;
 		e.value = value_buf->buf;
 	} else {
