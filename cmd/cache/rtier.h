@@ -12,7 +12,17 @@
  * URL: redis://[[user]:password@]host[:port][/db] (port 6379, db 0), or
  * unix:///path/to/redis.sock[?db=N]. Values stored are encoded entries
  * (cmd/cache/entry.h) under the key "code-cache:v1:<32 hex of the key
- * hash>", with Redis expiry (PEXPIRE) for TTLs.
+ * hash>", with Redis expiry (SET ... PX) for TTLs. A user or password
+ * holding '/', '?' or '#' (or a user holding ':') is %-encoded; a
+ * userinfo without ':' is refused (it would be unclear whether it is a
+ * user or a password). TLS (rediss://) and Redis Cluster redirections
+ * (MOVED/ASK, which come back as failures) are not supported.
+ *
+ * The breaker's endpoint is the canonical display URL
+ * (redis://[USER]:***@HOST:PORT/DB), so spellings of one endpoint share
+ * it. Its open period is SPEC section 3's 60 s; the environment variable
+ * CODE_CACHE_BREAKER_OPEN_MS (a positive number of milliseconds) replaces
+ * it, for tests.
  */
 struct rtier_options {
 	const char *url;
@@ -39,9 +49,13 @@ void rtier_close(struct rtier *rt);
  * Every call below degrades instead of failing: when the breaker is open,
  * or connecting or the command fails or times out, it returns
  * RTIER_UNAVAILABLE, counts the failure in the breaker and (once per
- * process, when the breaker opens) warns "redis URL unavailable (REASON);
- * going on with the local cache" with the password masked. The caller just
- * goes on locally.
+ * outage in a process: when the breaker opens, or on the first call it
+ * refuses) warns "redis URL unavailable (REASON); going on with the local
+ * cache" with the password masked; under -v each failure's reason is
+ * shown. The caller just goes on locally. A connection that broke since
+ * its last use is reopened once before a call counts as failed; a call
+ * takes at most about one connect timeout plus one command timeout per
+ * command sent (AUTH, SELECT, then the call itself).
  */
 enum rtier_result { RTIER_OK = 0, RTIER_MISS = 1, RTIER_UNAVAILABLE = 2 };
 
@@ -50,10 +64,12 @@ enum rtier_result rtier_get(struct rtier *rt, const char *hash_hex, struct strbu
 /* SET with PX when ttl_ms > 0. */
 enum rtier_result rtier_put(struct rtier *rt, const char *hash_hex, const void *data, size_t len,
 			    int64_t ttl_ms);
+/* RTIER_MISS when there was no such key. */
 enum rtier_result rtier_del(struct rtier *rt, const char *hash_hex);
 /*
  * Pipelined GET of n keys (batch and prefetch): values[i] is filled and
- * found[i] set for each hit. One round trip.
+ * found[i] set for each hit (all false unless RTIER_OK). One round
+ * trip; RTIER_OK even when nothing was found.
  */
 enum rtier_result rtier_get_many(struct rtier *rt, const char *const *hash_hex, size_t n,
 				 struct strbuf *values, bool *found);
