@@ -121,7 +121,7 @@ free_port(void)
 
 /* Listens on the port, to see whether anything tries to connect. */
 static int
-listen_on(int port)
+listen_on(int port, int backlog)
 {
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
@@ -131,7 +131,7 @@ listen_on(int port)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((unsigned short)port);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 8) != 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, backlog) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -501,6 +501,51 @@ test_hung_server(struct server *s)
 	strbuf_release(&v);
 }
 
+/*
+ * A port whose accept queue is full drops SYNs, as a host that does not
+ * answer: the connect gives up after the connect timeout.
+ */
+static void
+test_connect_timeout(void)
+{
+	struct strbuf v = STRBUF_INIT;
+	int port = free_port(), lfd = listen_on(port, 0), fillers[4], i;
+	struct sockaddr_in sa;
+	char url[128];
+	struct rtier *rt;
+	const char *err;
+	double t0, t;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((unsigned short)port);
+	/* Fill the accept queue (backlog 0 holds one) with connections nobody accepts. */
+	for (i = 0; i < 4; i++) {
+		fillers[i] = socket(AF_INET, SOCK_STREAM, 0);
+		fcntl(fillers[i], F_SETFL, O_NONBLOCK);
+		connect(fillers[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d", port);
+	rt = open_url(url, NULL, 100, 100);
+	diag_set_level(DIAG_VERBOSE);
+	tap_capture_begin();
+	t0 = mono_ms();
+	is_int(rtier_get(rt, KEY_A, &v), RTIER_UNAVAILABLE, "a server that never answers: unavailable");
+	t = mono_ms() - t0;
+	err = tap_capture_end();
+	diag_set_level(DIAG_NORMAL);
+	ok(t < 1000, "within the timeouts (%.0f ms)", t);
+	ok(strstr(err, "connect: ") != NULL, "-v says the connect failed");
+	tap_diag("unanswered server: one call took %.1f ms (connect and command timeouts 100 ms): %s",
+		 t, err);
+	rtier_close(rt);
+	for (i = 0; i < 4; i++)
+		close(fillers[i]);
+	close(lfd);
+	strbuf_release(&v);
+}
+
 /* The server dies mid-run: the breaker opens, persists, and closes on a probe. */
 static void
 test_server_dies(struct server *s)
@@ -545,7 +590,7 @@ test_server_dies(struct server *s)
 		tap_diag("stderr: %s", err);
 
 	/* Open: calls come back at once and connect to nothing. */
-	lfd = listen_on(s->port);
+	lfd = listen_on(s->port, 8);
 	ok(lfd >= 0, "a listener now holds the port");
 	worst = 0;
 	tap_capture_begin();
@@ -649,6 +694,7 @@ main(void)
 	test_round_trips(s.port);
 	test_auth_and_db(s.port);
 	test_hung_server(&s);
+	test_connect_timeout();
 	test_server_dies(&s);
 	server_kill(&s);
 	return tap_done();
