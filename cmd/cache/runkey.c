@@ -29,7 +29,8 @@ sorted_unique(const char *const *list, size_t n, size_t *out_n)
 	const char **v = xcalloc(n ? n : 1, sizeof(*v));
 	size_t i, k = 0;
 
-	memcpy(v, list, n * sizeof(*v));
+	if (n > 0)
+		memcpy(v, list, n * sizeof(*v));
 	qsort(v, n, sizeof(*v), cmp_str);
 	for (i = 0; i < n; i++)
 		if (k == 0 || strcmp(v[k - 1], v[i]) != 0)
