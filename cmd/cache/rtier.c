@@ -662,8 +662,8 @@ run_op(struct rtier *rt, rtier_op op, void *arg)
 	diag_info(DIAG_VERBOSE, NULL, "redis %s: %s", rt->display, why.buf);
 	if (breaker_failure(rt->b, &rt->cfg, wall_ms()) && rt->store != NULL)
 		breaker_store_save(rt->store);   /* so other processes skip it at once */
-	if (rt->b->state == BREAKER_OPEN)
-		warn_unavailable(rt, why.buf);
+	/* A cron job's one call must say it too, not only the fifth process. */
+	warn_unavailable(rt, why.buf);
 	strbuf_release(&why);
 	return RTIER_UNAVAILABLE;
 }

@@ -49,9 +49,9 @@ void rtier_close(struct rtier *rt);
  * Every call below degrades instead of failing: when the breaker is open,
  * or connecting or the command fails or times out, it returns
  * RTIER_UNAVAILABLE, counts the failure in the breaker and (once per
- * outage in a process: when the breaker opens, or on the first call it
- * refuses) warns "redis URL unavailable (REASON); going on with the local
- * cache" with the password masked; under -v each failure's reason is
+ * outage in a process: on its first failed or refused call) warns "redis
+ * URL unavailable (REASON); going on with the local cache" with the
+ * password masked; under -v each failure's reason is
  * shown. The caller just goes on locally. A connection that broke since
  * its last use is reopened once before a call counts as failed; a call
  * takes at most about one connect timeout plus one command timeout per
