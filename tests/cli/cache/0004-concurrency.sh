@@ -21,16 +21,15 @@ test_expect_success 'zero wrong values while writers race and a writer is killed
 	for i in 1 2 3 4 5 6 7 8; do requests $i >req$i || return 1; done &&
 	head -c 3000000 /dev/urandom >big &&
 	"$bin" --dir "$TEST_DIR/c" stats >/dev/null &&
-	( for n in $(seq 30); do
+	{ ( for n in $(seq 30); do
 		"$bin" --dir "$TEST_DIR/c" put "victim$((n % 3))" big &
 		pid=$!
 		sleep 0.0$((RANDOM % 9 + 1))
 		kill -9 $pid 2>/dev/null
 		wait $pid 2>/dev/null
-	  done ) &
-	killer=$! &&
+	    done ) & } &&
 	for i in 1 2 3 4 5 6 7 8; do
-		"$bin" --dir "$TEST_DIR/c" batch <req$i >ans$i &
+		{ "$bin" --dir "$TEST_DIR/c" batch <req$i >ans$i & }
 	done &&
 	wait &&
 	for i in 1 2 3 4 5 6 7 8; do
