@@ -1,0 +1,2 @@
+/* greeting.h: what app prints. */
+#define GREETING "hello from a cached build"
