@@ -1325,6 +1325,8 @@ store_get(struct store *st, const char *key, size_t key_len, int64_t now_ms,
 	uint64_t i, n;
 
 	strbuf_reset(value);
+	if (key_len == 0)
+		return STORE_MISS;
 	if (st->pending.n > 0 && (r = get_pending(st, h, key, key_len, now_ms, value)) >= 0)
 		return r == 0 ? STORE_HIT : STORE_MISS;
 again:
@@ -1379,6 +1381,11 @@ store_put(struct store *st, const char *key, size_t key_len, const void *value,
 	struct pitem *it;
 	struct hent *he;
 
+	if (key_len == 0 || value_len > (UINT64_C(4) << 30)) {
+		diag_warn(NULL, "%s: %s: not stored", st->dir,
+			  key_len == 0 ? "empty key" : "value over 4 GiB");
+		return 1;
+	}
 	if (ttl_ms > 0)
 		e.expires_ms = now_ms + ttl_ms;
 	entry_encode_z(st->z, &e, &s->pend);
@@ -1423,6 +1430,8 @@ store_del(struct store *st, const char *key, size_t key_len)
 	bool found = false;
 	uint64_t i, n;
 
+	if (key_len == 0)
+		return STORE_MISS;
 	/* A pending put of the key is committed first, then deleted with the rest. */
 	if ((r = commit_shard(st, sh)) < 0)
 		return r;

@@ -181,6 +181,11 @@ test_round_trips(void)
 	ok(has_value(st, "text", text, 100000, T0), "compressed value comes back");
 	ok(is_miss(st, "k", T0), "a prefix of a key is another key");
 	ok(is_miss(st, "nothing", T0), "an absent key is a miss");
+	tap_capture_begin();
+	is_int(store_put(st, "", 0, "v", 1, T0, 0), 1, "an empty key is refused with 1");
+	ok(strstr(tap_capture_end(), "empty key") != NULL, "with a warning");
+	ok(is_miss(st, "", T0), "an empty key is a miss");
+	is_int(store_del(st, "", 0), STORE_MISS, "and del of it is 1");
 	store_close(st);
 
 	st = open_at(dir, 0);
@@ -531,9 +536,9 @@ key_of(char *buf, size_t size, int i)
 
 /* One of the 8 stress processes: 2,000 random ops; exits with the number of wrong values. */
 static void
-stress_child(const char *dir, int id)
+stress_child(const char *dir, uint64_t max_size, int id)
 {
-	struct store *st = open_at(dir, 0);
+	struct store *st = open_at(dir, max_size);
 	struct strbuf v = STRBUF_INIT;
 	unsigned char *buf = xmalloc(8192);
 	uint64_t x = (uint64_t)id * 7919 + 17;
@@ -565,10 +570,9 @@ stress_child(const char *dir, int id)
 
 /* The 9th process: large puts in a loop until it is killed. */
 static void
-killed_child(const char *dir, uint64_t seed)
+killed_child(const char *dir, uint64_t max_size, size_t cap, uint64_t seed)
 {
-	struct store *st = open_at(dir, 0);
-	size_t cap = 1u << 20;
+	struct store *st = open_at(dir, max_size);
 	unsigned char *buf = xmalloc(cap);
 	uint64_t x = seed | 1;
 	char key[32];
@@ -582,11 +586,15 @@ killed_child(const char *dir, uint64_t seed)
 	}
 }
 
+/*
+ * max_size 0: the default 5 GiB, so compaction runs only for dead bytes;
+ * a small one makes every shard compact and evict under the readers.
+ */
 static void
-test_concurrency(void)
+test_concurrency(const char *name, uint64_t max_size, size_t big)
 {
-	const char *dir = fresh_dir("conc");
-	struct store *st = open_at(dir, 0);
+	const char *dir = fresh_dir(name);
+	struct store *st = open_at(dir, max_size);
 	struct store_gc_result g;
 	struct strbuf v = STRBUF_INIT;
 	pid_t kids[8];
@@ -601,14 +609,14 @@ test_concurrency(void)
 	for (i = 0; i < 8; i++) {
 		kids[i] = fork();
 		if (kids[i] == 0)
-			stress_child(dir, i);
+			stress_child(dir, max_size, i);
 	}
 	for (i = 0; i < 30; i++) {
 		pid_t k = fork();
 		struct timespec d = { 0, (long)(1 + xorshift(&x) % 20) * 1000000L };
 
 		if (k == 0)
-			killed_child(dir, xorshift(&x));
+			killed_child(dir, max_size, big, xorshift(&x));
 		nanosleep(&d, NULL);
 		kill(k, SIGKILL);
 		if (waitpid(k, &status, 0) == k && WIFSIGNALED(status))
@@ -621,13 +629,13 @@ test_concurrency(void)
 			wrong += WEXITSTATUS(status);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	tap_diag("8 x 2,000 ops with %d kill -9 mid-put: %.2f s", kills,
+	tap_diag("%s: 8 x 2,000 ops with %d kill -9 mid-put: %.2f s", name, kills,
 		 (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	is_int(failed, 0, "all 8 stress processes finished");
 	is_int(wrong, 0, "zero wrong values read");
 	ok(kills >= 25, "the writer was killed mid-put %d times", kills);
 
-	st = open_at(dir, 0);
+	st = open_at(dir, max_size);
 	for (i = 0; i < NKEYS; i++) {
 		key_of(key, sizeof(key), i);
 		if (store_get(st, key, strlen(key), T0, &v) == STORE_HIT && !value_ok(&v, i))
@@ -716,7 +724,8 @@ main(void)
 	test_corruption();
 	test_bad_index();
 	if (quick == NULL || strcmp(quick, "1") != 0) {
-		test_concurrency();
+		test_concurrency("conc", 0, 1u << 20);
+		test_concurrency("conc-small", 64 * 65536, 30000);
 		diag_throughput();
 	}
 	return tap_done();
