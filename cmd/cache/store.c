@@ -280,6 +280,13 @@ expires_secs(int64_t expires_ms)
 	return secs(expires_ms + 999);
 }
 
+/* Header counters may drift after a kill (see WRITERS); never let them wrap. */
+static void
+sub_sat(uint64_t *v, uint64_t n)
+{
+	*v = *v > n ? *v - n : 0;
+}
+
 static void
 ctl_add(struct store *st, int sh, enum ctl_counter c, uint64_t n)
 {
@@ -651,9 +658,9 @@ drop_corrupt(struct store *st, int sh, struct slot *x, struct hkey h, uint64_t o
 	if (s->open && LOAD_ACQ(&s->hdr->stale) == 0 && LOAD_ACQ(&x->h1) == h.h1 &&
 	    LOAD_RLX(&x->h2) == h.h2 && LOAD_ACQ(&x->ol) == ol) {
 		STORE_REL(&x->h1, 1);
-		s->hdr->live--;
+		sub_sat(&s->hdr->live, 1);
 		s->hdr->tombstones++;
-		s->hdr->live_bytes -= round16(len);
+		sub_sat(&s->hdr->live_bytes, round16(len));
 		s->hdr->dead_bytes += round16(len);
 		ctl_add(st, sh, CTL_CORRUPT, 1);
 		diag_info(DIAG_VERBOSE, NULL,
@@ -1055,7 +1062,7 @@ publish(struct shard *s, const struct pitem *it, uint64_t off, uint32_t now_s)
 
 			x = &s->slots[i];
 			s->hdr->dead_bytes += round16(old);
-			s->hdr->live_bytes -= round16(old);
+			sub_sat(&s->hdr->live_bytes, round16(old));
 			s->hdr->live_bytes += round16(it->len);
 			STORE_REL(&x->ol, ol);
 			STORE_RLX(&x->atime_s, now_s);
@@ -1065,7 +1072,7 @@ publish(struct shard *s, const struct pitem *it, uint64_t off, uint32_t now_s)
 	}
 	if (tomb != NULL) {
 		x = tomb;
-		s->hdr->tombstones--;
+		sub_sat(&s->hdr->tombstones, 1);
 	}
 	if (x == NULL)
 		return; /* cannot happen: commit grows the index first */
@@ -1460,9 +1467,9 @@ store_del(struct store *st, const char *key, size_t key_len)
 		if (r == -2)
 			continue;
 		STORE_REL(&x->h1, 1);
-		s->hdr->live--;
+		sub_sat(&s->hdr->live, 1);
 		s->hdr->tombstones++;
-		s->hdr->live_bytes -= round16(len);
+		sub_sat(&s->hdr->live_bytes, round16(len));
 		s->hdr->dead_bytes += round16(len);
 		found = r == 0;
 		break;
