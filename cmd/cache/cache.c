@@ -141,7 +141,8 @@ cache_put(struct cache *c, const char *key, size_t key_len, const void *value, s
 	int64_t now = timefmt_now_ms();
 	int ret = store_put(c->store, key, key_len, value, len, now, ttl_ms);
 
-	if (ret >= 0 && c->rt != NULL) {
+	/* 1: too big for the local store, already warned; a cache may decline. */
+	if (ret == 0 && c->rt != NULL) {
 		struct cache_entry e = { key, key_len, value, len, now, ttl_ms > 0 ? now + ttl_ms : 0 };
 		char hex[HASH_HEX_SIZE];
 

@@ -104,7 +104,7 @@
 #define IDX_HDR_SIZE 4096
 #define IDX_MAGIC "CCIDX1\0\0"
 #define IDX_VERSION 1
-#define INIT_SLOTS 4096u
+#define INIT_SLOTS 256u
 #define MAX_SLOTS (UINT64_C(1) << 32)
 #define LEN_BITS 28
 #define LEN_MASK ((UINT64_C(1) << LEN_BITS) - 1)

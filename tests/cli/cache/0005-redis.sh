@@ -11,6 +11,7 @@ fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)))
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >redis.log 2>&1 &
 redis_pid=$!
+trap 'kill "$redis_pid" 2>/dev/null' EXIT
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 URL="redis://127.0.0.1:$port/0"
 
@@ -33,7 +34,8 @@ test_expect_success 'CODE_CACHE_REDIS works like --redis; TTL becomes Redis expi
 '
 
 test_expect_success 'Redis down: commands go on locally, one warning, the breaker opens' '
-	kill "$redis_pid" && wait "$redis_pid" 2>/dev/null;
+	kill "$redis_pid" &&
+	for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 || break; sleep 0.05; done &&
 	echo local | code-cache --dir "$TEST_DIR/a" --redis "$URL" put k3 2>err1 &&
 	code-cache --dir "$TEST_DIR/a" --redis "$URL" get k3 >out 2>err2 &&
 	echo local >want && test_cmp want out &&
