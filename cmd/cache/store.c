@@ -66,11 +66,19 @@
  * wait per shard in memory (visible to this process's gets) until
  * store_commit; a del in batch mode commits its shard first.
  *
- * COMPACTION (under the shard lock; on commit when the pack passes the
- * shard budget max_size / 64, when dead bytes pass half of it, or when
- * the index passes 70 % load; and for every shard in gc): take the live
- * slots, drop the expired ones, and when they exceed the budget keep the
- * most recently used (atime_s) up to 80 % of it. Copy each kept record
+ * INDEX GROWTH (under the lock, after a commit that takes the slots in
+ * use past 70 %, or before one that would take them past 90 %): a new
+ * index of twice the live keys (at first budget / 4 KiB slots, within
+ * 256..4096) is written to tmp/
+ * from the old slots, renamed over NN.idx, and the old one marked stale;
+ * the pack stays as it is.
+ *
+ * COMPACTION (under the shard lock; after a commit when the pack passes
+ * the shard budget max_size / 64 or when dead bytes pass half the pack
+ * and 4 MiB; and for every shard in gc): take the live slots,
+ * drop the expired ones, and when they pass 80 % of the budget (after a
+ * commit) or the budget (gc) keep the most recently used (atime_s, so
+ * LRU is per shard) up to 80 % of it. Copy each kept record
  * into tmp/, verifying its checksum and key hash on the way (corrupt ones
  * are dropped), build a new index sized to twice the entries, rename the
  * pack to NN.(G+1).pack, then the index over NN.idx, then set stale in
@@ -90,21 +98,27 @@
  *
  * SIGBUS. A pack truncated by someone else under a mapping makes the
  * next read of it fault. store_open installs a SIGBUS handler (process
- * state: it is restored by store_close, so keep one store open at a
- * time if the program has its own handler) that, while a record is read
+ * state: the store that installed it puts the previous action back at
+ * close, so a second store still open then reads unguarded) that, while
+ * a record is read
  * under a sigsetjmp guard (a thread-local pointer to the jump buffer),
  * turns the fault into a corrupt record; outside a guard it restores the
  * default action and lets the signal kill the process as before.
  *
- * Not for network filesystems shared between hosts (mmap coherence and
- * OFD locks): use the Redis tier to share between hosts.
+ * LIMITS. A record must be under 256 MiB and half a shard budget (about
+ * 40 MiB at the default 5 GiB): bigger values are refused with a warning.
+ * A struct store belongs to one thread. Not for network filesystems
+ * shared between hosts (mmap coherence and OFD locks): use the Redis
+ * tier to share between hosts.
  */
 
 #define NSHARDS 64
 #define IDX_HDR_SIZE 4096
 #define IDX_MAGIC "CCIDX1\0\0"
 #define IDX_VERSION 1
-#define INIT_SLOTS 256u
+/* A new index has budget / 4 KiB slots within these bounds: small caches stay small. */
+#define MIN_SLOTS 256u
+#define MAX_INIT_SLOTS 4096u
 #define MAX_SLOTS (UINT64_C(1) << 32)
 #define LEN_BITS 28
 #define LEN_MASK ((UINT64_C(1) << LEN_BITS) - 1)
@@ -196,6 +210,7 @@ struct store {
 	int v1_fd, ctl_fd;
 	struct ctl_line *ctl;
 	uint64_t budget;
+	uint64_t init_slots;
 	bool batch;
 	struct entry_zctx *z;
 	struct strbuf scratch;
@@ -757,8 +772,8 @@ write_generation(struct store *st, int sh, const unsigned char *src, uint64_t sr
 		return diag_error_errno(CODE_EXIT_IOERR, errno, NULL, "%s: cannot create '%s'",
 					st->dir, pname);
 	nslots = next_pow2((*n + extra_slots) * 2);
-	if (nslots < INIT_SLOTS)
-		nslots = INIT_SLOTS;
+	if (nslots < st->init_slots)
+		nslots = st->init_slots;
 	ibuf = xcalloc(1, IDX_HDR_SIZE + nslots * sizeof(struct slot));
 	h = (struct idx_hdr *)ibuf;
 	slots = (struct slot *)(ibuf + IDX_HDR_SIZE);
@@ -1034,8 +1049,76 @@ needs_compaction(const struct store *st, const struct shard *s, uint64_t pack_si
 	const struct idx_hdr *h = s->hdr;
 
 	return pack_size > st->budget ||
-	       (h->dead_bytes > pack_size / 2 && h->dead_bytes > DEAD_MIN) ||
-	       (h->live + h->tombstones) * 10 > (s->mask + 1) * 7;
+	       (h->dead_bytes > pack_size / 2 && h->dead_bytes > DEAD_MIN);
+}
+
+/* Whether adding n keys would take the index past pct % of its slots. */
+static bool
+index_full(const struct shard *s, uint64_t n, unsigned pct)
+{
+	return (s->hdr->live + s->hdr->tombstones + n) * 100 > (s->mask + 1) * pct;
+}
+
+/*
+ * Under the lock, with s current: replaces the index of shard sh by one
+ * with room for extra more keys, over the same pack (no record is
+ * copied, so growing is cheap; readers reopen it when they see stale).
+ * Tombstones go and the live counters are recounted.
+ */
+static int
+grow_index(struct store *st, int sh, uint64_t extra)
+{
+	struct shard *s = &st->sh[sh];
+	uint64_t live = 0, live_bytes = 0, nslots, i, j;
+	unsigned char *ibuf;
+	struct idx_hdr *h;
+	struct slot *slots;
+	char iname[96], final[64];
+	int ifd, err;
+
+	for (i = 0; i <= s->mask; i++)
+		live += s->slots[i].h1 >= 2;
+	nslots = next_pow2((live + extra) * 2);
+	if (nslots < st->init_slots)
+		nslots = st->init_slots;
+	if (nslots > MAX_SLOTS)
+		return diag_error(CODE_EXIT_IOERR, NULL, "%s: shard %02x is full", st->dir, sh);
+	ibuf = xcalloc(1, IDX_HDR_SIZE + nslots * sizeof(struct slot));
+	h = (struct idx_hdr *)ibuf;
+	slots = (struct slot *)(ibuf + IDX_HDR_SIZE);
+	*h = *s->hdr;
+	h->nslots = nslots;
+	h->tombstones = 0;
+	for (i = 0; i <= s->mask; i++) {
+		const struct slot *x = &s->slots[i];
+
+		if (x->h1 < 2)
+			continue;
+		for (j = x->h2 & (nslots - 1); slots[j].h1 != 0; j = (j + 1) & (nslots - 1))
+			;
+		slots[j] = *x;
+		live_bytes += round16(x->ol & LEN_MASK);
+	}
+	h->live = live;
+	h->live_bytes = live_bytes;
+	ifd = open_tmp(st, sh, "idx", iname, sizeof(iname));
+	shard_name(final, sizeof(final), sh, "idx");
+	if (ifd < 0 || write_all(ifd, ibuf, IDX_HDR_SIZE + nslots * sizeof(struct slot), 0) < 0 ||
+	    renameat(st->v1_fd, iname, st->v1_fd, final) < 0) {
+		err = errno;
+		if (ifd >= 0) {
+			unlinkat(st->v1_fd, iname, 0);
+			close(ifd);
+		}
+		free(ibuf);
+		return diag_error_errno(CODE_EXIT_IOERR, err, NULL, "%s: cannot grow shard %02x",
+					st->dir, sh);
+	}
+	free(ibuf);
+	close(ifd);
+	STORE_REL(&s->hdr->stale, 1);
+	shard_unmap(s);
+	return shard_open(st, sh, true);
 }
 
 /* Publishes a record appended at off: see WRITERS above for the order of stores. */
@@ -1101,8 +1184,7 @@ commit_shard(struct store *st, int sh)
 		goto out;
 	if ((r = shard_current(st, sh, true)) < 0)
 		goto unlock;
-	if ((s->hdr->live + s->hdr->tombstones + s->nitems) * 10 > (s->mask + 1) * 9 &&
-	    (r = compact(st, sh, st->now_ms, COMPACT_AUTO, s->nitems, NULL)) < 0)
+	if (index_full(s, s->nitems, 90) && (r = grow_index(st, sh, s->nitems)) < 0)
 		goto unlock;
 	if (fstat(s->pack_fd, &sb) < 0) {
 		r = diag_error_errno(CODE_EXIT_IOERR, errno, NULL, "%s: shard %02x", st->dir, sh);
@@ -1125,6 +1207,8 @@ commit_shard(struct store *st, int sh)
 	ctl_add(st, sh, CTL_PUTS, s->nitems);
 	if (needs_compaction(st, s, s->pack_size))
 		r = compact(st, sh, st->now_ms, COMPACT_AUTO, 0, NULL);
+	else if (index_full(s, 0, 70))
+		r = grow_index(st, sh, 0);
 unlock:
 	shard_unlock(st, sh);
 out:
@@ -1219,6 +1303,12 @@ store_open(const struct store_options *opts, struct store **out)
 	st->dir = xstrdup(opts->dir);
 	st->v1_fd = st->ctl_fd = -1;
 	st->budget = (opts->max_size ? opts->max_size : DEFAULT_MAX_SIZE) / NSHARDS;
+	/* Growing an index costs a rewrite and remaps: start big enough when the budget allows. */
+	st->init_slots = next_pow2(st->budget / 4096);
+	if (st->init_slots < MIN_SLOTS)
+		st->init_slots = MIN_SLOTS;
+	if (st->init_slots > MAX_INIT_SLOTS)
+		st->init_slots = MAX_INIT_SLOTS;
 	dfd = open(opts->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0) {
 		r = diag_error_errno(CODE_EXIT_NOINPUT, errno, NULL, "cannot open '%s'", opts->dir);

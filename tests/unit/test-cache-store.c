@@ -415,6 +415,22 @@ test_corruption(void)
 	   "the key can be stored again");
 	store_close(st);
 
+	/* gc finds what no get has read yet. */
+	dir = fresh_dir("corrupt-gc");
+	st = open_at(dir, 0);
+	ok(put_s(st, "quiet", "rotting away") == 0 && largest_pack(dir, pack, sizeof(pack)) == 0,
+	   "put another");
+	flip_byte(pack, 62);
+	{
+		struct store_gc_result g;
+
+		ok(store_gc(st, T0, &g) == 0, "gc over a flipped byte");
+		is_int((long long)g.removed_corrupt, 1, "gc removed the corrupt entry");
+	}
+	ok(is_miss(st, "quiet", T0), "which is then a miss");
+	ok(store_stats(st, &s) == 0 && s.entries == 0 && s.corrupt == 1, "and counted");
+	store_close(st);
+
 	/* Truncation under an open store: the cached size says the record is there. */
 	dir = fresh_dir("trunc");
 	st = open_at(dir, 0);
