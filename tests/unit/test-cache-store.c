@@ -672,6 +672,73 @@ test_concurrency(const char *name, uint64_t max_size, size_t big)
 	store_close(st);
 }
 
+/* A reader process: random gets while the parent writes; exits with the number of wrong values. */
+static void
+growth_reader(const char *dir, uint64_t max_size, int nkeys, int id)
+{
+	struct store *st = open_at(dir, max_size);
+	struct strbuf v = STRBUF_INIT;
+	uint64_t x = (uint64_t)id * 104729 + 5;
+	char key[32];
+	int n, bad = 0;
+
+	for (n = 0; n < 150000; n++) {
+		int i = (int)(xorshift(&x) % (uint64_t)nkeys);
+
+		key_of(key, sizeof(key), i);
+		if (store_get(st, key, strlen(key), T0, &v) == STORE_HIT && !value_ok(&v, i))
+			bad++;
+	}
+	store_close(st);
+	strbuf_release(&v);
+	_exit(bad > 100 ? 100 : bad);
+}
+
+/* Indexes that start at 256 slots grow twice under two lock-free readers. */
+static void
+test_growth_under_readers(void)
+{
+	const char *dir = fresh_dir("grow");
+	uint64_t max = 64 * (512u << 10);
+	struct store *st = open_at(dir, max);
+	unsigned char buf[64];
+	const int nkeys = 40000;
+	pid_t kids[2];
+	int i, status, wrong = 0, failed = 0, hits = 0;
+	char key[32];
+	struct strbuf v = STRBUF_INIT;
+
+	fflush(stdout);
+	for (i = 0; i < 2; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0)
+			growth_reader(dir, max, nkeys, i);
+	}
+	store_set_batch(st, true);
+	for (i = 0; i < nkeys; i++) {
+		key_of(key, sizeof(key), i);
+		store_put(st, key, strlen(key), buf, make_value(buf, i, 9, 40), T0, 0);
+		if (i % 500 == 499)
+			store_commit(st);
+	}
+	store_set_batch(st, false);
+	for (i = 0; i < 2; i++) {
+		if (waitpid(kids[i], &status, 0) != kids[i] || !WIFEXITED(status))
+			failed++;
+		else
+			wrong += WEXITSTATUS(status);
+	}
+	is_int(failed, 0, "both readers finished");
+	is_int(wrong, 0, "no reader saw a wrong value while the indexes grew");
+	for (i = 0; i < nkeys; i++) {
+		key_of(key, sizeof(key), i);
+		hits += store_get(st, key, strlen(key), T0, &v) == STORE_HIT && value_ok(&v, i);
+	}
+	is_int(hits, nkeys, "every key reads back after growing");
+	strbuf_release(&v);
+	store_close(st);
+}
+
 /* ---------------------------------------------------------------- throughput */
 
 static double
@@ -768,6 +835,7 @@ main(void)
 	if (quick == NULL || strcmp(quick, "1") != 0) {
 		test_concurrency("conc", 0, 1u << 20);
 		test_concurrency("conc-small", 64 * 65536, 30000);
+		test_growth_under_readers();
 		diag_throughput();
 	}
 	return tap_done();
