@@ -86,7 +86,8 @@
  * generation keep reading a consistent old state until they see stale
  * (checked before every probe, and with the inode of NN.idx under the
  * lock by writers). A kill during compaction leaves tmp files and maybe
- * an orphan pack, which gc removes.
+ * an orphan pack, which gc removes (tmp files once their process is gone
+ * and they are a minute old, or after an hour).
  *
  * RECOVERY. A corrupt record read by get is tombstoned under the lock if
  * its slot still points at it. An index with a bad header (or a missing
@@ -130,6 +131,7 @@
 #define DEAD_MIN (4u << 20)
 #define MIN_WINDOW (1u << 20)
 #define TMP_MAX_AGE_S 3600
+#define TMP_MIN_AGE_S 60
 #define META_TEXT "code-cache store v1\nshards 64\n"
 #define TAG_TEXT "Signature: 8a477f597d28d172789f06886806bc55\n" \
 	"# This file is a cache directory tag created by code-cache.\n"
@@ -1622,7 +1624,11 @@ store_stats(struct store *st, struct store_stats *out)
 	return 0;
 }
 
-/* Whether a tmp file name NN.PID.SEQ.EXT belongs to a dead process, or is old. */
+/*
+ * Whether a tmp file NN.PID.SEQ.EXT is a leftover: over an hour old, or
+ * over a minute and its writer is gone (the minute spares a writer in
+ * another PID namespace sharing the dir, whose pid means nothing here).
+ */
 static bool
 tmp_is_leftover(const char *name, const struct stat *sb, time_t now)
 {
@@ -1631,6 +1637,8 @@ tmp_is_leftover(const char *name, const struct stat *sb, time_t now)
 
 	if (now - sb->st_mtime > TMP_MAX_AGE_S)
 		return true;
+	if (now - sb->st_mtime < TMP_MIN_AGE_S)
+		return false;
 	if (sscanf(name, "%2x.%ld.", &s, &pid) != 2 || pid <= 0)
 		return false;
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;

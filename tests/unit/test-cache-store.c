@@ -496,6 +496,13 @@ test_bad_index(void)
 	/* Orphans and leftovers of dead processes. */
 	snprintf(p, sizeof(p), "%s/v1/tmp/05.999999999.1.pack", dir);
 	tap_write_file(p, "x", 1);
+	{
+		struct timespec old[2] = { { time(NULL) - 120, 0 }, { time(NULL) - 120, 0 } };
+
+		ok(utimensat(AT_FDCWD, p, old, 0) == 0, "a tmp file of a dead process, 2 min old");
+	}
+	snprintf(p, sizeof(p), "%s/v1/tmp/06.999999999.1.pack", dir);
+	tap_write_file(p, "x", 1);
 	snprintf(p, sizeof(p), "%s/v1/07.0.pack", dir);
 	tap_write_file(p, "orphan", 6);
 	st = open_at(dir, 0);
@@ -505,6 +512,8 @@ test_bad_index(void)
 	   (unsigned long long)g.tmp_files_removed);
 	snprintf(p, sizeof(p), "%s/v1/07.0.pack", dir);
 	ok(access(p, F_OK) != 0, "orphan pack removed");
+	snprintf(p, sizeof(p), "%s/v1/tmp/06.999999999.1.pack", dir);
+	ok(access(p, F_OK) == 0, "a fresh tmp file is left alone");
 	for (i = 0; i < 300; i++) {
 		snprintf(key, sizeof(key), "b%d", i);
 		hits += has_value(st, key, key, strlen(key), T0);
@@ -686,11 +695,14 @@ growth_reader(const char *dir, uint64_t max_size, int nkeys, int id)
 		int i = (int)(xorshift(&x) % (uint64_t)nkeys);
 
 		key_of(key, sizeof(key), i);
-		if (store_get(st, key, strlen(key), T0, &v) == STORE_HIT && !value_ok(&v, i))
-			bad++;
+		if (store_get(st, key, strlen(key), T0, &v) == STORE_HIT && !value_ok(&v, i)) {
+			if (bad++ == 0)
+				tap_diag("reader %d: %s: %zu bytes '%.20s'", id, key, v.len, v.buf);
+		}
 	}
 	store_close(st);
 	strbuf_release(&v);
+	fflush(stdout);
 	_exit(bad > 100 ? 100 : bad);
 }
 
@@ -700,7 +712,7 @@ test_growth_under_readers(void)
 {
 	const char *dir = fresh_dir("grow");
 	uint64_t max = 64 * (512u << 10);
-	struct store *st = open_at(dir, max);
+	struct store *st;
 	unsigned char buf[64];
 	const int nkeys = 40000;
 	pid_t kids[2];
@@ -714,6 +726,8 @@ test_growth_under_readers(void)
 		if (kids[i] == 0)
 			growth_reader(dir, max, nkeys, i);
 	}
+	/* Opened after the forks: a child must not inherit (and leak) it. */
+	st = open_at(dir, max);
 	store_set_batch(st, true);
 	for (i = 0; i < nkeys; i++) {
 		key_of(key, sizeof(key), i);
