@@ -98,3 +98,22 @@ out:
 	strbuf_release(&tmp);
 	return ret;
 }
+
+int
+atomic_write_json(const char *path, const json_t *value, mode_t mode, const char *what)
+{
+	char *text = value ? json_dumps(value, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+	size_t len;
+	int ret;
+
+	if (text == NULL)
+		return diag_error(CODE_EXIT_SOFTWARE, NULL, "cannot encode %s '%s'", what, path);
+	len = strlen(text);
+	/* json_dumps leaves no room for the newline: grow by one. */
+	text = xrealloc(text, len + 2);
+	text[len] = '\n';
+	text[len + 1] = '\0';
+	ret = atomic_write_file(path, text, len + 1, mode);
+	free(text);
+	return ret;
+}

@@ -2,6 +2,7 @@
 #ifndef CODE_ATOMIC_H
 #define CODE_ATOMIC_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -12,5 +13,12 @@
  */
 int atomic_write_file(const char *path, const void *data, size_t len,
 		      mode_t mode);
+
+/*
+ * Writes value as compact JSON with sorted keys and a final newline, the
+ * same way (the form of every state file). what names the file in the
+ * message when value cannot be encoded ("the state file").
+ */
+int atomic_write_json(const char *path, const json_t *value, mode_t mode, const char *what);
 
 #endif

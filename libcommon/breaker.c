@@ -440,9 +440,7 @@ store_changed(const struct breaker_store *st)
 int
 breaker_store_save(struct breaker_store *st)
 {
-	struct strbuf buf = STRBUF_INIT;
 	json_t *root, *breakers;
-	char *text;
 	size_t i;
 	int ret;
 
@@ -465,16 +463,8 @@ breaker_store_save(struct breaker_store *st)
 	}
 	root = json_pack("{s:i, s:o}", "version", BREAKER_FILE_VERSION,
 			 "breakers", breakers);
-	text = root ? json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+	ret = atomic_write_json(st->path, root, 0600, "the breaker file");
 	json_decref(root);
-	if (text == NULL)
-		return diag_error(CODE_EXIT_SOFTWARE, NULL,
-				  "cannot encode the breaker file '%s'", st->path);
-	strbuf_addstr(&buf, text);
-	strbuf_addch(&buf, '\n');
-	free(text);
-	ret = atomic_write_file(st->path, buf.buf, buf.len, 0600);
-	strbuf_release(&buf);
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < st->n; i++)

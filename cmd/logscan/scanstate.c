@@ -442,21 +442,11 @@ int
 scanstate_save(struct scanstate *st)
 {
 	json_t *root;
-	char *text;
-	struct strbuf buf = STRBUF_INIT;
 	int ret;
 
 	root = json_pack("{s:i, s:O}", "version", SCANSTATE_VERSION, "files",
 			 st->files);
-	text = root ? json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+	ret = atomic_write_json(st->path, root, 0600, "the state file");
 	json_decref(root);
-	if (text == NULL)
-		return diag_error(CODE_EXIT_SOFTWARE, NULL,
-				  "cannot encode the state file '%s'", st->path);
-	strbuf_addstr(&buf, text);
-	strbuf_addch(&buf, '\n');
-	free(text);
-	ret = atomic_write_file(st->path, buf.buf, buf.len, 0600);
-	strbuf_release(&buf);
 	return ret;
 }
