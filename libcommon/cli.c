@@ -294,3 +294,18 @@ cli_want_colour(int fd, int level)
 		return false;
 	return isatty(fd) == 1;
 }
+
+void
+cli_list_add(struct cli_list *l, const char *s)
+{
+	l->items = xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
+	l->items[l->n++] = s;
+}
+
+void
+cli_list_release(struct cli_list *l)
+{
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}

@@ -96,6 +96,14 @@ unsigned long long cli_arg_size(const struct cli_spec *spec, const char *opt,
 int cli_arg_choice(const struct cli_spec *spec, const char *opt,
 		   const char *arg, const char *const *choices);
 
+/* The values of a repeatable option, in the order given (the strings are argv's). */
+struct cli_list {
+	const char **items;
+	size_t n;
+};
+void cli_list_add(struct cli_list *l, const char *s);
+void cli_list_release(struct cli_list *l);
+
 /* True when colour and progress are wanted on fd (a tty, no NO_COLOR, not -q). */
 bool cli_want_colour(int fd, int level);
 

@@ -82,23 +82,11 @@ static const char *const subcommands[] = {
 	"put", "get", "has", "del", "stats", "gc", "clear", "batch", "run", NULL
 };
 
-struct strlist {
-	const char **items;
-	size_t n;
-};
-
-static void
-strlist_add(struct strlist *l, const char *s)
-{
-	l->items = xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
-	l->items[l->n++] = s;
-}
-
 struct cache_args {
 	const char *dir, *redis;
 	uint64_t max_size;
 	int64_t ttl_ms;
-	struct strlist inputs, outputs, env;
+	struct cli_list inputs, outputs, env;
 	unsigned long prefetch;
 	bool skip_invalid;
 	bool run_opts;   /* an option only run or batch takes was given */
@@ -130,7 +118,7 @@ parse_opts(int argc, char **argv, int *first, struct cache_args *a, const char *
 			if (sub == NULL || strcmp(sub, "run") != 0)
 				cli_usage_error(&cache_spec, "--%s is an option of run",
 						c == OPT_INPUT ? "input" : c == OPT_OUTPUT ? "output" : "env");
-			strlist_add(c == OPT_INPUT ? &a->inputs : c == OPT_OUTPUT ? &a->outputs : &a->env,
+			cli_list_add(c == OPT_INPUT ? &a->inputs : c == OPT_OUTPUT ? &a->outputs : &a->env,
 				    p.arg);
 			break;
 		case OPT_PREFETCH:
@@ -402,8 +390,8 @@ main(int argc, char **argv)
 		ret = cret;
 out:
 	free(dir);
-	free(a.inputs.items);
-	free(a.outputs.items);
-	free(a.env.items);
+	cli_list_release(&a.inputs);
+	cli_list_release(&a.outputs);
+	cli_list_release(&a.env);
 	return code_exit_status(ret);
 }

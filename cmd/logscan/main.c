@@ -90,20 +90,8 @@ static const struct cli_spec logscan_spec = {
 		    "130 interrupted (--follow).",
 };
 
-struct strlist {
-	const char **items;
-	size_t n;
-};
-
-static void
-strlist_add(struct strlist *l, const char *s)
-{
-	l->items = xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
-	l->items[l->n++] = s;
-}
-
 struct logscan_args {
-	struct strlist regexes, files, sets;
+	struct cli_list regexes, files, sets;
 	bool caseless, count, follow, scan_binary, skip_invalid;
 	const char *aggregate, *state;
 	int format;            /* -1: not given */
@@ -127,9 +115,9 @@ parse_args(int argc, char **argv, struct logscan_args *a, int *first_operand)
 	cli_parser_init(&p, &logscan_spec, argc, argv);
 	while ((c = cli_next(&p)) != -1) {
 		switch (c) {
-		case OPT_REGEXP: strlist_add(&a->regexes, p.arg); break;
-		case OPT_FILE: strlist_add(&a->files, p.arg); break;
-		case OPT_SET: strlist_add(&a->sets, p.arg); break;
+		case OPT_REGEXP: cli_list_add(&a->regexes, p.arg); break;
+		case OPT_FILE: cli_list_add(&a->files, p.arg); break;
+		case OPT_SET: cli_list_add(&a->sets, p.arg); break;
 		case OPT_IGNORE_CASE: a->caseless = true; break;
 		case OPT_COUNT: a->count = true; break;
 		case OPT_AGGREGATE: a->aggregate = p.arg; break;
@@ -182,9 +170,9 @@ run_merge(int argc, char **argv)
 			a.format == 1 ? TALLY_FORMAT_TEXT :
 			a.format == 2 ? TALLY_FORMAT_PROM : TALLY_FORMAT_NDJSON,
 			a.skip_invalid);
-	free(a.regexes.items);
-	free(a.files.items);
-	free(a.sets.items);
+	cli_list_release(&a.regexes);
+	cli_list_release(&a.files);
+	cli_list_release(&a.sets);
 	return ret;
 }
 
@@ -311,8 +299,8 @@ out_set:
 	regexset_free(set);
 	patterns_free(&pl);
 	free(severities);
-	free(a.regexes.items);
-	free(a.files.items);
-	free(a.sets.items);
+	cli_list_release(&a.regexes);
+	cli_list_release(&a.files);
+	cli_list_release(&a.sets);
 	return code_exit_status(ret);
 }
