@@ -331,6 +331,7 @@ plan_next_input(struct run *r)
 		struct input_path *ip = &r->paths[r->next_path++];
 		struct job *job;
 		struct stat sb;
+		bool zst;
 		int fd, ret;
 
 		if (strcmp(ip->path, "-") == 0) {
@@ -359,9 +360,10 @@ plan_next_input(struct run *r)
 			close(fd);
 			continue;
 		}
+		zst = S_ISREG(sb.st_mode) && is_zstd(fd, ip->path);
 		/* Compressed logs hold NUL bytes; they are text once decoded. */
-		if (S_ISREG(sb.st_mode) && !ip->explicit_arg && !o->scan_binary &&
-		    !is_zstd(fd, ip->path) && looks_binary(fd)) {
+		if (S_ISREG(sb.st_mode) && !ip->explicit_arg && !o->scan_binary && !zst &&
+		    looks_binary(fd)) {
 			diag_info(DIAG_VERBOSE, NULL, "skipping binary file '%s' (-a scans it)",
 				  ip->path);
 			close(fd);
@@ -370,17 +372,14 @@ plan_next_input(struct run *r)
 		job = job_new(r, ip->path);
 		job->sb = sb;
 		job->explicit_arg = ip->explicit_arg;
-		if (!S_ISREG(sb.st_mode) || is_zstd(fd, ip->path)) {
+		if (!S_ISREG(sb.st_mode) || zst) {
 			struct input *in;
 
 			job->raw_fd = S_ISREG(sb.st_mode) ? dup(fd) : -1;
 			if ((ret = input_open_fd(fd, ip->path, 0, &in)) < 0) {
 				r->status = ret;
 				close(fd);
-				job->start = job->end = 0;
-				job_split(job);
-				job->nstretches = 0;
-				continue;
+				continue;   /* no stretches: the job is never planned */
 			}
 			job->in = in;
 			job->stream = true;
@@ -458,12 +457,8 @@ emit_buckets(struct run *r, struct job *job, struct scan_result *res)
 		l.has_window = b->window_state == 1;
 		l.window_start_ms = b->window_start;
 		if (b->window_state == 2 && job->has_ts) {
-			int64_t q = job->last_ts / cfg->window_ms;
-
-			if (job->last_ts % cfg->window_ms != 0 && job->last_ts < 0)
-				q--;
 			l.has_window = true;
-			l.window_start_ms = q * cfg->window_ms;
+			l.window_start_ms = scan_window_floor(job->last_ts, cfg->window_ms);
 		}
 		tally_add_bucket(r->tally, &l, b->count);
 	}
@@ -790,7 +785,6 @@ run_release(struct run *r)
 int
 logscan_run(const struct logscan_run_options *opts)
 {
-	static const char *const stdin_path[] = { "-" };
 	const struct scan_config *cfg = opts->cfg;
 	struct run r;
 	sigset_t sigs;
@@ -826,7 +820,6 @@ logscan_run(const struct logscan_run_options *opts)
 		if (wret < 0)
 			r.status = wret;
 	}
-	(void)stdin_path;
 	r.tally = tally_new(&opts->tally);
 	r.limit_hits = xcalloc(cfg->npatterns ? cfg->npatterns : 1, sizeof(*r.limit_hits));
 	if ((ret = output_open_fd(STDOUT_FILENO, &r.out)) < 0) {

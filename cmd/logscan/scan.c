@@ -302,8 +302,8 @@ earlier_timestamp(const struct scan_config *cfg, const char *data, size_t line_s
 	return false;
 }
 
-static int64_t
-window_floor(int64_t ts, int64_t window)
+int64_t
+scan_window_floor(int64_t ts, int64_t window)
 {
 	int64_t q = ts / window;
 
@@ -338,7 +338,7 @@ aggregate_line(struct scan_worker *w, const char *data, size_t ls, size_t le,
 			key.window_state = 2;
 		}
 		if (key.window_state == 1)
-			key.window_start = window_floor(ts, cfg->window_ms);
+			key.window_start = scan_window_floor(ts, cfg->window_ms);
 	}
 	if (cfg->agg_pattern) {
 		for (i = 0; i < npat; i++) {
@@ -358,12 +358,11 @@ aggregate_line(struct scan_worker *w, const char *data, size_t ls, size_t le,
 
 static void
 keep_hit(struct scan_worker *w, const char *data, size_t ls, size_t le, uint64_t line,
-	 uint64_t offset, const size_t *pats, size_t npat, struct scan_result *r)
+	 uint64_t offset, size_t npat, struct scan_result *r)
 {
 	struct scan_hit *h;
 	size_t tlen = le - ls;
 
-	(void)w;
 	if (r->nhits == r->hits_cap) {
 		r->hits_cap = r->hits_cap ? r->hits_cap * 2 : 64;
 		r->hits = xrealloc(r->hits, r->hits_cap * sizeof(*r->hits));
@@ -389,7 +388,6 @@ keep_hit(struct scan_worker *w, const char *data, size_t ls, size_t le, uint64_t
 	memset(r->text.buf + r->text.len, 0, TEXT_SLACK);
 	h->pat_off = r->npats;
 	h->npat = npat;
-	(void)pats;
 }
 
 /*
@@ -424,7 +422,7 @@ confirm_line(struct scan_worker *w, const char *data, size_t ls, size_t le, size
 		r->pattern_lines[r->pats[base + i]]++;
 	switch (cfg->mode) {
 	case SCAN_MODE_MATCH:
-		keep_hit(w, data, ls, le, line, offset, r->pats + base, npat, r);
+		keep_hit(w, data, ls, le, line, offset, npat, r);
 		r->npats += npat;
 		break;
 	case SCAN_MODE_AGGREGATE:

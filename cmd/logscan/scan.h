@@ -41,6 +41,8 @@ struct scan_config {
 int scan_config_init(struct scan_config *cfg, const struct regexset *set,
 		     const char *const *severities, enum scan_mode mode);
 void scan_config_release(struct scan_config *cfg);
+/* The start of the window holding ts: a multiple of window_ms, rounding down for times before 1970 too. */
+int64_t scan_window_floor(int64_t ts, int64_t window_ms);
 /* The names of the severity ranks, for labels and records. */
 const char *scan_severity_name(int rank);
 
