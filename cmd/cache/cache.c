@@ -111,13 +111,22 @@ redis_fill(struct cache *c, const char *key, size_t key_len, struct strbuf *valu
 	return STORE_HIT;
 }
 
-int
-cache_get(struct cache *c, const char *key, size_t key_len, struct strbuf *value)
+/* Local, then Redis: the lookup both get and has make. */
+static int
+lookup(struct cache *c, const char *key, size_t key_len, struct strbuf *value)
 {
 	int r = store_get(c->store, key, key_len, timefmt_now_ms(), value);
 
 	if (r == STORE_MISS && c->rt != NULL)
 		r = redis_fill(c, key, key_len, value);
+	return r;
+}
+
+int
+cache_get(struct cache *c, const char *key, size_t key_len, struct strbuf *value)
+{
+	int r = lookup(c, key, key_len, value);
+
 	store_count(c->store, r == STORE_HIT ? STORE_COUNT_HITS : STORE_COUNT_MISSES, 1);
 	return r;
 }
@@ -126,10 +135,8 @@ int
 cache_has(struct cache *c, const char *key, size_t key_len)
 {
 	struct strbuf v = STRBUF_INIT;
-	int r = store_get(c->store, key, key_len, timefmt_now_ms(), &v);
+	int r = lookup(c, key, key_len, &v);
 
-	if (r == STORE_MISS && c->rt != NULL)
-		r = redis_fill(c, key, key_len, &v);
 	strbuf_release(&v);
 	return r;
 }
