@@ -1,0 +1,2 @@
+/* httpcheck.c: stub until written. */
+#include "cmd/deploy/httpcheck.h"

@@ -1,0 +1,2 @@
+/* plan.c: stub until written. */
+#include "cmd/deploy/plan.h"

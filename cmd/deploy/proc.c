@@ -1,0 +1,2 @@
+/* proc.c: stub until written. */
+#include "cmd/deploy/proc.h"

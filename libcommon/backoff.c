@@ -1,0 +1,2 @@
+/* backoff.c: stub until written. */
+#include "libcommon/backoff.h"

@@ -1,0 +1,2 @@
+/* redact.c: stub until written. */
+#include "libcommon/redact.h"

@@ -1,0 +1,6 @@
+/* test-httpd.c: stub until written. */
+int
+main(void)
+{
+	return 0;
+}
