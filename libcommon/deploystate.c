@@ -1,10 +1,11 @@
-/* state.c: what code-deploy last deployed, as code-plan reads it. */
-#include "cmd/plan/state.h"
+/* deploystate.c: the deployment state file: what code-deploy last deployed, which code-plan reads. */
+#include "libcommon/deploystate.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "libcommon/atomic.h"
 #include "libcommon/diag.h"
 #include "libcommon/exitcodes.h"
 #include "libcommon/input.h"
@@ -15,7 +16,7 @@
 #define STATE_MAX_BYTES (256u << 20)
 
 int
-state_load(const char *path, struct plan_state *st)
+deploystate_load(const char *path, struct deploy_state *st)
 {
 	struct input *in = NULL;
 	json_error_t err;
@@ -54,8 +55,8 @@ state_load(const char *path, struct plan_state *st)
 	if (version && json_integer_value(version) > STATE_VERSION)
 		return diag_error(CODE_EXIT_DATAERR, &(struct diag_loc){ path, 0, 0 },
 				  "state file version %" JSON_INTEGER_FORMAT
-				  " is newer than this code-plan understands (%d): upgrade code-tools",
-				  json_integer_value(version), STATE_VERSION);
+				  " is newer than this %s understands (%d): upgrade code-tools",
+				  json_integer_value(version), diag_progname(), STATE_VERSION);
 	st->services = json_object_get(st->root, "services");
 	if (st->services && !json_is_object(st->services))
 		return diag_error(CODE_EXIT_DATAERR, &(struct diag_loc){ path, 0, 0 },
@@ -64,7 +65,7 @@ state_load(const char *path, struct plan_state *st)
 }
 
 void
-state_lookup(const struct plan_state *st, const char *service,
+deploystate_lookup(const struct deploy_state *st, const char *service,
 	     const char **digest, const char **config_digest,
 	     const char **inputs_digest)
 {
@@ -84,7 +85,46 @@ state_lookup(const struct plan_state *st, const char *service,
 }
 
 void
-state_release(struct plan_state *st)
+deploystate_record(struct deploy_state *st, const char *service, const char *digest,
+		   const char *config_digest, const char *inputs_digest,
+		   const char *ts, const char *run)
+{
+	json_t *services, *entry = json_object();
+
+	if (st->root == NULL)
+		st->root = json_pack("{s:i}", "version", STATE_VERSION);
+	services = json_object_get(st->root, "services");
+	if (services == NULL) {
+		services = json_object();
+		json_object_set_new(st->root, "services", services);
+	}
+	st->services = services;
+	if (digest)
+		json_object_set_new(entry, "digest", json_string(digest));
+	if (config_digest)
+		json_object_set_new(entry, "config_digest", json_string(config_digest));
+	if (inputs_digest)
+		json_object_set_new(entry, "inputs_digest", json_string(inputs_digest));
+	json_object_set_new(entry, "deployed_at", json_string(ts));
+	json_object_set_new(entry, "run", json_string(run));
+	json_object_set_new(services, service, entry);
+}
+
+int
+deploystate_save(const struct deploy_state *st, const char *path)
+{
+	json_t *empty = NULL;
+	int ret;
+
+	if (st->root == NULL)
+		empty = json_pack("{s:i,s:{}}", "version", STATE_VERSION, "services");
+	ret = atomic_write_json(path, st->root ? st->root : empty, 0600, "the state file");
+	json_decref(empty);
+	return ret;
+}
+
+void
+deploystate_release(struct deploy_state *st)
 {
 	json_decref(st->root);
 	st->root = NULL;

@@ -1,6 +1,6 @@
-/* state.h: what code-deploy last deployed, as code-plan reads it. */
-#ifndef PLAN_STATE_H
-#define PLAN_STATE_H
+/* deploystate.h: the deployment state file: what code-deploy last deployed, which code-plan reads. */
+#ifndef CODE_DEPLOYSTATE_H
+#define CODE_DEPLOYSTATE_H
 
 #include <jansson.h>
 
@@ -12,7 +12,7 @@
  */
 #define STATE_VERSION 1
 
-struct plan_state {
+struct deploy_state {
 	json_t *root;            /* owned; NULL when there is no state */
 	const json_t *services;  /* borrowed from root */
 };
@@ -22,11 +22,21 @@ struct plan_state {
  * Returns 0, -CODE_EXIT_NOINPUT (unreadable) or -CODE_EXIT_DATAERR
  * (malformed, or written by a newer version).
  */
-int state_load(const char *path, struct plan_state *st);
+int deploystate_load(const char *path, struct deploy_state *st);
 /* The digests recorded for service; each out may be set to NULL. */
-void state_lookup(const struct plan_state *st, const char *service,
+void deploystate_lookup(const struct deploy_state *st, const char *service,
 		  const char **digest, const char **config_digest,
 		  const char **inputs_digest);
-void state_release(struct plan_state *st);
+/*
+ * Records that service was deployed: its entry becomes {"digest",
+ * "config_digest", "inputs_digest" (those not NULL), "deployed_at": ts,
+ * "run": run}. Creates root and "services" when there was no state.
+ */
+void deploystate_record(struct deploy_state *st, const char *service, const char *digest,
+			const char *config_digest, const char *inputs_digest,
+			const char *ts, const char *run);
+/* Writes it atomically (temp + fsync + rename), 0600; 0 or -CODE_EXIT_IOERR. */
+int deploystate_save(const struct deploy_state *st, const char *path);
+void deploystate_release(struct deploy_state *st);
 
 #endif

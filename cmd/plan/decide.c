@@ -66,7 +66,7 @@ dependency_deploys(const struct manifest *m, const struct plan_service *s)
 
 static void
 decide_service(const struct manifest *m, struct plan_service *s,
-	       const struct plan_state *st, const struct plan_selection *sel)
+	       const struct deploy_state *st, const struct plan_selection *sel)
 {
 	const char *digest, *config_digest, *inputs_digest;
 	bool forced = name_listed(s->name, sel->force, sel->n_force);
@@ -85,7 +85,7 @@ decide_service(const struct manifest *m, struct plan_service *s,
 		s->reason = "forced";
 		return;
 	}
-	state_lookup(st, s->name, &digest, &config_digest, &inputs_digest);
+	deploystate_lookup(st, s->name, &digest, &config_digest, &inputs_digest);
 	if (digest == NULL) {
 		s->reason = "new";
 	} else if (strcmp(digest, s->digest) != 0) {
@@ -104,7 +104,7 @@ decide_service(const struct manifest *m, struct plan_service *s,
 
 int
 plan_decide(struct manifest *m, const size_t *order,
-	    const struct plan_state *st, const struct plan_selection *sel,
+	    const struct deploy_state *st, const struct plan_selection *sel,
 	    size_t *changed, char plan_digest[HASH_HEX_SIZE])
 {
 	struct hasher *h;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "cmd/plan/manifest.h"
-#include "cmd/plan/state.h"
+#include "libcommon/deploystate.h"
 
 struct plan_selection {
 	const char **only;   /* --only names; n_only 0 means all */
@@ -21,7 +21,7 @@ struct plan_selection {
  * plan. Returns 0 or -CODE_EXIT_NOINPUT (an input file is unreadable).
  */
 int plan_decide(struct manifest *m, const size_t *order,
-		const struct plan_state *st, const struct plan_selection *sel,
+		const struct deploy_state *st, const struct plan_selection *sel,
 		size_t *changed, char plan_digest[HASH_HEX_SIZE]);
 
 #endif

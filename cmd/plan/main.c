@@ -9,7 +9,7 @@
 #include "cmd/plan/emit.h"
 #include "cmd/plan/graph.h"
 #include "cmd/plan/manifest.h"
-#include "cmd/plan/state.h"
+#include "libcommon/deploystate.h"
 #include "libcommon/cli.h"
 #include "libcommon/diag.h"
 #include "libcommon/exitcodes.h"
@@ -101,7 +101,7 @@ static int
 run_plan(const struct plan_args *args)
 {
 	struct manifest m;
-	struct plan_state st = { NULL, NULL };
+	struct deploy_state st = { NULL, NULL };
 	struct plan_summary sum;
 	struct output *out = NULL;
 	size_t *order = NULL;
@@ -116,7 +116,7 @@ run_plan(const struct plan_args *args)
 		goto out;
 	if ((ret = graph_resolve(&m, &order, &sum.n_stages)) < 0)
 		goto out;
-	if (args->state && (ret = state_load(args->state, &st)) < 0)
+	if (args->state && (ret = deploystate_load(args->state, &st)) < 0)
 		goto out;
 	if ((ret = plan_decide(&m, order, &st, &args->sel, &sum.changed,
 			       sum.digest)) < 0)
@@ -132,7 +132,7 @@ run_plan(const struct plan_args *args)
 		ret = CODE_EXIT_CHANGES;
 out:
 	free(order);
-	state_release(&st);
+	deploystate_release(&st);
 	manifest_release(&m);
 	return ret;
 }
