@@ -53,12 +53,16 @@ struct proc_result {
  * write after that is not read. A timeout or the stop switch sends
  * SIGTERM to the whole process group, then SIGKILL to the group
  * kill_after_ms later if the command has not exited by then (so a tree
- * that ignores SIGTERM still dies).
+ * that ignores SIGTERM still dies); once a command we stopped has exited,
+ * what is left of its group gets SIGKILL at once. When the stop switch is
+ * already on, nothing starts and every result is PROC_STOPPED.
  *
  * Returns 0 with every result filled (whatever the commands did), or
  * -CODE_EXIT_IOERR when a log file cannot be written (the commands still
- * run to their end, so none is left behind). Thread-safe: many threads may
- * call it at once.
+ * run to their end, so none is left behind; a log that cannot be opened
+ * means none starts). Results are filled either way, so release them.
+ * Thread-safe: many threads may call it at once. Only our own children are
+ * reaped, so SIGCHLD must not be ignored and nobody may waitpid(-1).
  */
 int proc_run(const struct proc_spec *specs, size_t n, const struct proc_options *opts,
 	     struct proc_result *results);
