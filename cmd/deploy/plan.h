@@ -60,7 +60,7 @@ struct deploy_service {
 	char *name;                 /* [A-Za-z0-9_.-]+ */
 	unsigned stage;
 	bool deploy;                /* action "deploy"; false: "skip" */
-	char *reason;               /* "new", "unchanged", "disabled", ... */
+	char *reason;               /* "new", "unchanged", "disabled", ...; "" when not given */
 	char *digest;               /* each may be NULL when the record had none */
 	char *config_digest;
 	char *inputs_digest;
@@ -96,6 +96,7 @@ struct deploy_plan {
 	size_t n_services;
 	unsigned n_stages;          /* highest stage + 1 */
 	unsigned long other_records; /* records of other types, skipped */
+	unsigned long skipped;      /* skip_invalid: bad lines and bad step records left out */
 };
 
 struct plan_read_options {
