@@ -17,6 +17,7 @@ struct events {
 	pthread_mutex_t lock;       /* stdout and the progress line */
 	bool output_failed;
 	bool progress_shown;
+	size_t done;                /* services done, as last told */
 };
 
 struct events *
@@ -155,9 +156,11 @@ events_progress(struct events *ev, size_t done, const char *service, const char 
 	if (!ev->cfg.progress)
 		return;
 	pthread_mutex_lock(&ev->lock);
+	if (done != EVENTS_DONE_UNCHANGED)
+		ev->done = done;
 	/* The terminal shows stdout too; a line of our own would tear it. */
 	if (!isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "\r\033[K[%zu/%zu] %s: %s", done, ev->cfg.n_services,
+		fprintf(stderr, "\r\033[K[%zu/%zu] %s: %s", ev->done, ev->cfg.n_services,
 			service, what);
 		fflush(stderr);
 		ev->progress_shown = true;

@@ -57,7 +57,8 @@ int events_emit(struct events *ev, const struct event *e);
  * JSON without '\n'. journal: also append it to the journal.
  */
 int events_emit_raw(struct events *ev, const char *rec, size_t len, bool journal);
-/* The progress line: done services so far and what is happening now. */
+/* The progress line: done services so far (EVENTS_DONE_UNCHANGED: as before) and what is happening now. */
+#define EVENTS_DONE_UNCHANGED ((size_t)-1)
 void events_progress(struct events *ev, size_t done, const char *service, const char *what);
 /* Clears the progress line (before the final messages). */
 void events_progress_end(struct events *ev);

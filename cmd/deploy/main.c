@@ -179,7 +179,7 @@ signal_watch(void *arg)
 			break;
 		if (!stopping) {
 			diag_warn(NULL, "%s: stopping: no new commands; running ones get SIGTERM",
-				  sig == SIGINT ? "SIGINT" : "SIGTERM");
+				  sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM");
 			if (write(w->stop_write_fd, "x", 1) < 0)
 				_exit(CODE_EXIT_INTERRUPTED);
 			stopping = true;
@@ -223,6 +223,8 @@ main(int argc, char **argv)
 	sigemptyset(&watch.set);
 	sigaddset(&watch.set, SIGINT);
 	sigaddset(&watch.set, SIGTERM);
+	/* A closed terminal stops the run as cleanly as ^C does, so it can be resumed. */
+	sigaddset(&watch.set, SIGHUP);
 	sigaddset(&watch.set, SIGUSR1);
 	watch.stop_write_fd = stop_pipe[1];
 	pthread_sigmask(SIG_BLOCK, &watch.set, NULL);

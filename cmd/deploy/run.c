@@ -1,6 +1,7 @@
 /* run.c: a whole deployment: preflight, stages in parallel, cascade rollback, summary, state. */
 #include "cmd/deploy/run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,12 +21,14 @@
 #include "libcommon/lock.h"
 #include "libcommon/secret.h"
 #include "libcommon/strbuf.h"
+#include "libcommon/strmap.h"
 #include "libcommon/timefmt.h"
 #include "libcommon/xalloc.h"
 
 extern char **environ;
 
 #define DEFAULT_PARALLEL 5
+#define LOG_RUNS_KEPT 20
 
 struct deploy_run {
 	const struct deploy_options *o;
@@ -239,6 +242,7 @@ finish_service(struct deploy_run *r, size_t i, enum svc_outcome o, int64_t durat
 {
 	const struct deploy_service *s = &r->plan->services[i];
 	struct event e = service_event(s, "deploy", "ok");
+	size_t n_done;
 	int ret = 0;
 
 	e.duration_ms = duration_ms;
@@ -267,8 +271,9 @@ finish_service(struct deploy_run *r, size_t i, enum svc_outcome o, int64_t durat
 		r->interrupted = true;
 		r->stop_launching = true;
 	}
+	n_done = r->n_done;
 	pthread_mutex_unlock(&r->lock);
-	events_progress(r->sh.ev, r->n_done, s->name, e.status);
+	events_progress(r->sh.ev, n_done, s->name, e.status);
 }
 
 struct stage {
@@ -563,6 +568,7 @@ static int
 check_breakers(struct deploy_run *r)
 {
 	struct strbuf names = STRBUF_INIT;
+	struct strmap *seen = strmap_new(r->plan->n_services);
 	int64_t now = timefmt_now_ms();
 	int ret = 0;
 
@@ -572,8 +578,12 @@ check_breakers(struct deploy_run *r)
 		if (!s->deploy || r->pg[i].done)
 			continue;
 		for (size_t t = 0; t < s->n_targets; t++) {
-			struct breaker *b = breaker_store_get(r->sh.breakers, s->targets[t]);
+			struct breaker *b;
 
+			/* Asked once per target: a half-open breaker lets one run through. */
+			if (strmap_add(seen, s->targets[t], NULL) == 0)
+				continue;
+			b = breaker_store_get(r->sh.breakers, s->targets[t]);
 			if (!breaker_allow(b, NULL, now))
 				strbuf_addf(&names, "%s%s (%s)", names.len ? ", " : "",
 					    s->targets[t], s->name);
@@ -586,6 +596,7 @@ check_breakers(struct deploy_run *r)
 				 names.buf, BREAKER_DEFAULT_FAILURES,
 				 (long)(BREAKER_DEFAULT_OPEN_MS / 1000));
 	strbuf_release(&names);
+	strmap_free(seen);
 	return ret;
 }
 
@@ -631,6 +642,57 @@ open_journal(struct deploy_run *r)
 }
 
 static int
+is_run_dir(const struct dirent *d)
+{
+	/* 20261123T141455Z-d919 */
+	return strlen(d->d_name) == 21 && d->d_name[8] == 'T' && d->d_name[15] == 'Z' &&
+	       d->d_name[16] == '-';
+}
+
+/* Removes a run's log directory (flat: files only). */
+static void
+remove_run_logs(const char *root, const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct dirent *d;
+	DIR *dir;
+
+	strbuf_addf(&sb, "%s/%s", root, name);
+	if ((dir = opendir(sb.buf)) != NULL) {
+		size_t base = sb.len;
+
+		while ((d = readdir(dir)) != NULL) {
+			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+				continue;
+			strbuf_setlen(&sb, base);
+			strbuf_addf(&sb, "/%s", d->d_name);
+			unlink(sb.buf);
+			strbuf_setlen(&sb, base);
+		}
+		closedir(dir);
+	}
+	if (rmdir(sb.buf) < 0 && errno != ENOENT)
+		diag_info(DIAG_VERBOSE, NULL, "cannot remove old logs '%s': %s", sb.buf,
+			  strerror(errno));
+	strbuf_release(&sb);
+}
+
+/* Logs of the last LOG_RUNS_KEPT runs are kept; run ids sort by time. */
+static void
+prune_logs(const char *root)
+{
+	struct dirent **list = NULL;
+	int n = scandir(root, &list, is_run_dir, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		if (i < n - LOG_RUNS_KEPT)
+			remove_run_logs(root, list[i]->d_name);
+		free(list[i]);
+	}
+	free(list);
+}
+
+static int
 make_log_dir(struct deploy_run *r)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -645,6 +707,7 @@ make_log_dir(struct deploy_run *r)
 	}
 	r->log_dir = strbuf_detach(&sb, NULL);
 	r->sh.log_dir = r->log_dir;
+	prune_logs(r->o->log_root);
 	return 0;
 }
 

@@ -149,7 +149,7 @@ progress(const struct svc_ctx *sc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	events_progress(sc->sh->ev, 0, sc->svc->name, what);
+	events_progress(sc->sh->ev, EVENTS_DONE_UNCHANGED, sc->svc->name, what);
 }
 
 /* One command on several targets (or once, service-wide, when targets is NULL). */
