@@ -23,6 +23,7 @@ struct redact {
 	size_t n, alloc;
 	size_t max_len;
 	size_t by_byte[257];
+	bool starts[256];       /* some secret begins with this byte */
 	int nfirst;             /* distinct first bytes */
 	unsigned char first;    /* the first byte when nfirst == 1 */
 };
@@ -59,7 +60,8 @@ reindex(struct redact *r)
 	i = 0;
 	for (c = 0; c < 256; c++) {
 		r->by_byte[c] = i;
-		if (i < r->n && (unsigned char)r->v[i].s[0] == c) {
+		r->starts[c] = i < r->n && (unsigned char)r->v[i].s[0] == c;
+		if (r->starts[c]) {
 			r->nfirst++;
 			r->first = (unsigned char)c;
 		}
@@ -151,6 +153,9 @@ match_at(const struct redact *r, const char *text, size_t avail, bool final,
 	for (i = r->by_byte[c]; i < r->by_byte[c + 1]; i++) {
 		const struct secret *sec = &r->v[i];
 
+		/* Most candidates fail on their second byte: no call for them. */
+		if (sec->len > 1 && avail > 1 && sec->s[1] != text[1])
+			continue;
 		if (sec->len > avail) {
 			if (!final && memcmp(sec->s, text, avail) == 0)
 				return MATCH_UNDECIDED;
@@ -178,7 +183,7 @@ next_candidate(const struct redact *r, const char *text, size_t from,
 
 		return q != NULL ? (size_t)(q - text) : len;
 	}
-	while (from < len && r->by_byte[p[from]] == r->by_byte[p[from] + 1])
+	while (from < len && !r->starts[p[from]])
 		from++;
 	return from;
 }
