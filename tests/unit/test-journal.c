@@ -121,7 +121,7 @@ test_basics(void)
 
 	tap_path(path, sizeof(path), "no-such-dir/j.ndjson");
 	tap_capture_begin();
-	j = (struct journal *)&got;
+	j = (struct journal *)&got;  /* any non-NULL value, to see it cleared */
 	is_int(journal_open(path, false, &j), -74, "open in a missing directory fails");
 	s = (char *)tap_capture_end();
 	ok(strstr(s, "cannot open journal") != NULL && strstr(s, "no-such-dir") != NULL,
@@ -223,18 +223,13 @@ test_invalid(void)
 	is_int(read_back(path, &got), 0, "an empty journal reads");
 	is_str(got.buf, "", "and has no records");
 
-	if (geteuid() != 0) {
-		tap_write_file(path, "{}\n", 3);
-		chmod(path, 0);
-		tap_capture_begin();
-		is_int(read_back(path, &got), -66, "an unreadable journal is NOINPUT");
-		err = tap_capture_end();
-		ok(strstr(err, "cannot read journal") != NULL, "and says so");
-		chmod(path, 0600);
-	} else {
-		ok(1, "# SKIP root reads any file");
-		ok(1, "# SKIP root reads any file");
-	}
+	/* A directory opens but cannot be read, even by root. */
+	tap_path(path, sizeof(path), "a-directory");
+	mkdir(path, 0700);
+	tap_capture_begin();
+	is_int(read_back(path, &got), -66, "an unreadable journal is NOINPUT");
+	err = tap_capture_end();
+	ok(strstr(err, "cannot read journal") != NULL, "and says so");
 	strbuf_release(&got);
 }
 
@@ -341,14 +336,13 @@ test_write_error(void)
 	const char *err;
 
 	if (access("/dev/full", W_OK) != 0) {
-		ok(1, "# SKIP no writable /dev/full");
-		ok(1, "# SKIP no writable /dev/full");
-		ok(1, "# SKIP no writable /dev/full");
-		ok(1, "# SKIP no writable /dev/full");
+		for (int k = 0; k < 5; k++)
+			ok(1, "# SKIP no writable /dev/full");
 		return;
 	}
 	/* Every write to /dev/full fails with ENOSPC, as on a full disk. */
-	is_int(journal_open("/dev/full", false, &j), 0, "open a journal on /dev/full");
+	if (!is_int(journal_open("/dev/full", false, &j), 0, "open a journal on /dev/full"))
+		return;
 	tap_capture_begin();
 	is_int(append_str(j, "{\"a\":1}"), -74, "a failed write is an I/O error");
 	is_int(append_str(j, "{\"a\":2}"), -74, "and so is every later append");
