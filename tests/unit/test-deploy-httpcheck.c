@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 
 #define NTHREADS 8
 #define PER_THREAD 10
+#define NCONNS 200
 
 struct server {
 	pid_t pid;
@@ -147,6 +149,104 @@ write_file(const struct server *srv, const char *name, const char *text)
 	tap_write_file(tmp, text, strlen(text));
 	if (rename(tmp, path) < 0)
 		tap_diag("rename %s: %s", tmp, strerror(errno));
+}
+
+/* A new connection to the server, or -1. */
+static int
+raw_connect(const struct server *srv)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)srv->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+raw_send(int fd, const char *data)
+{
+	size_t len = strlen(data);
+
+	return send(fd, data, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+/* Reads until buf ends with end (or EOF when end is NULL); the length read, -1 on error. */
+static ssize_t
+raw_read(int fd, char *buf, size_t size, const char *end)
+{
+	size_t len = 0, el = end != NULL ? strlen(end) : 0;
+	struct timeval tv = { 20, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (len + 1 < size) {
+		ssize_t n = recv(fd, buf + len, size - 1 - len, 0);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (end != NULL && len >= el && memcmp(buf + len - el, end, el) == 0)
+			return (ssize_t)len;
+	}
+	buf[len] = '\0';
+	return end == NULL ? (ssize_t)len : -1;
+}
+
+/* The server itself: what the probes above do not show. */
+static void
+test_server(const struct server *srv)
+{
+	static const char get[] = "GET /ok HTTP/1.1\r\nHost: t\r\n\r\n";
+	int fds[NCONNS], i, round, good = 0;
+	char buf[4096];
+	int fd;
+
+	fd = raw_connect(srv);
+	raw_send(fd, "this is not http\r\n\r\n");
+	raw_read(fd, buf, sizeof(buf), NULL);
+	ok(strncmp(buf, "HTTP/1.1 400 ", 13) == 0 && strstr(buf, "Connection: close") != NULL,
+	    "test-httpd: garbage gets 400 and close");
+	close(fd);
+
+	fd = raw_connect(srv);
+	raw_send(fd, "GET /ok HTTP/1.0\r\n\r\n");
+	raw_read(fd, buf, sizeof(buf), NULL);
+	ok(strncmp(buf, "HTTP/1.1 200 ", 13) == 0 && strstr(buf, "\r\n\r\nok\n") != NULL,
+	    "test-httpd: HTTP/1.0 gets an answer and EOF");
+	close(fd);
+
+	fd = raw_connect(srv);
+	raw_send(fd, "POST /echo HTTP/1.1\r\nX-Test: yes\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+	    "GET /status/201 HTTP/1.1\r\nConnection: close\r\n\r\n");
+	raw_read(fd, buf, sizeof(buf), NULL);
+	ok(strstr(buf, "POST /echo\nX-Test: yes\n") != NULL && strstr(buf, "\n\nabcde") != NULL &&
+	    strstr(buf, "status 201\n") != NULL,
+	    "test-httpd: /echo shows headers and a chunked body; pipelining works");
+	close(fd);
+
+	/* Many concurrent keep-alive connections, each used twice. */
+	for (i = 0; i < NCONNS; i++)
+		fds[i] = raw_connect(srv);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < NCONNS; i++)
+			if (fds[i] >= 0 && raw_send(fds[i], get) < 0)
+				tap_diag("send on connection %d failed", i);
+		for (i = 0; i < NCONNS; i++)
+			if (fds[i] >= 0 && raw_read(fds[i], buf, sizeof(buf), "\r\n\r\nok\n") > 0)
+				good++;
+	}
+	for (i = 0; i < NCONNS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	is_int(good, 2 * NCONNS, "test-httpd: 200 concurrent keep-alive connections, 2 requests each");
 }
 
 static void
@@ -435,6 +535,7 @@ main(int argc, char **argv)
 	test_flip(&srv);
 	test_stop(&srv);
 	test_threads(&srv);
+	test_server(&srv);
 
 	kill(srv.pid, SIGTERM);
 	waitpid(srv.pid, &status, 0);
