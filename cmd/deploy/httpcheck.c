@@ -267,6 +267,8 @@ probe_setup(CURL *h, const struct httpcheck_request *req, struct probe *p, char 
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* A probe checks the target itself: an http_proxy meant for the outside must not answer for it. */
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else

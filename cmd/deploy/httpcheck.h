@@ -37,7 +37,7 @@ struct httpcheck_result {
 };
 
 /*
- * GETs url (redirects not followed; TLS verified; at most 1 MiB of body
+ * GETs url (redirects not followed; no proxy; TLS verified; at most 1 MiB of body
  * kept for the pattern) and says whether the status is expect and the body
  * matches. Never fails as a function: every problem is a failed probe
  * described in message. Thread-safe (one easy handle per call).
