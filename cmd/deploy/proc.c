@@ -273,18 +273,26 @@ note_spawn_failure(struct child *c, struct proc_result *r, int err)
 	r->outcome = PROC_SPAWN_FAILED;
 	r->exit_status = 127;
 	r->spawn_errno = err;
-	snprintf(line, sizeof(line), "cannot run '%s': %s\n", c->spec->argv[0], strerror(err));
+	snprintf(line, sizeof(line), "cannot run '%s': %s\n",
+		 c->spec->argv != NULL && c->spec->argv[0] != NULL ? c->spec->argv[0] : "",
+		 strerror(err));
 	child_output(c, line, strlen(line));
 }
 
-/* Starts one child with its pipe; returns 0 or the errno of the failure. */
+/*
+ * Starts one child with its pipe; returns 0 or the errno of the failure.
+ * *no_pidfd turns true when the kernel has no pidfd_open (before 5.3, or
+ * valgrind), so the other children do not ask again.
+ */
 static int
-child_spawn(struct child *c, const posix_spawnattr_t *attr)
+child_spawn(struct child *c, const posix_spawnattr_t *attr, bool *no_pidfd)
 {
 	posix_spawn_file_actions_t fa;
 	char *const *envp = c->spec->envp != NULL ? c->spec->envp : environ;
 	int p[2], rc;
 
+	if (c->spec->argv == NULL || c->spec->argv[0] == NULL)
+		return EINVAL;
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return errno;
 	/* Only our end is non-blocking: the child's writes must block as usual. */
@@ -307,7 +315,10 @@ child_spawn(struct child *c, const posix_spawnattr_t *attr)
 	}
 	c->out_fd = p[0];
 	c->state = CHILD_RUNNING;
-	c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+	if (!*no_pidfd) {
+		c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+		*no_pidfd = c->pidfd < 0 && errno == ENOSYS;
+	}
 	return 0;
 }
 
@@ -553,7 +564,7 @@ proc_run(const struct proc_spec *specs, size_t n, const struct proc_options *opt
 								    : PROC_KILL_AFTER_MS;
 	struct child *kids;
 	posix_spawnattr_t attr;
-	bool stopped;
+	bool stopped, no_pidfd = false;
 	int ret = 0;
 	size_t i;
 
@@ -593,7 +604,7 @@ proc_run(const struct proc_spec *specs, size_t n, const struct proc_options *opt
 			int err;
 
 			c->start_ms = now_ms();
-			if ((err = child_spawn(c, &attr)) != 0) {
+			if ((err = child_spawn(c, &attr, &no_pidfd)) != 0) {
 				c->end_ms = now_ms();
 				results[i].duration_ms = c->end_ms - c->start_ms;
 				note_spawn_failure(c, &results[i], err);

@@ -200,31 +200,51 @@ test_envp(void)
 	proc_result_release(&r);
 }
 
+/*
+ * Runs a script that prints its pid once set up, under a timeout that
+ * starts at 200 ms and grows while a loaded machine (valgrind) kills the
+ * script before it got that far. Returns the timeout that was used.
+ */
+static int64_t
+run_timed(const char *script, const struct proc_options *o, struct proc_result *r, int *ret)
+{
+	int64_t t;
+
+	for (t = 200;; t *= 4) {
+		*ret = run_sh(script, NULL, t, o, r);
+		if (atol(r->tail) > 1 || t >= 12800)
+			return t;
+		proc_result_release(r);
+	}
+}
+
 static void
 test_timeouts(void)
 {
 	struct proc_options o = { NULL, -1, 300, 0 };
 	struct proc_result r;
 	char desc[128];
-	int64_t t0;
+	int64_t t0, t;
 	pid_t pgid;
+	int ret;
 
 	t0 = now_ms();
-	is_int(run_sh("echo $$; sleep 100 & sleep 100 & wait", NULL, 200, &o, &r), 0,
-	       "timeout tree: runs");
-	ok(now_ms() - t0 < HANG_MS, "timeout tree: returned");
+	(void)run_timed("echo $$; sleep 100 & sleep 100 & wait", &o, &r, &ret);
+	is_int(ret, 0, "timeout tree: runs");
+	ok(now_ms() - t0 < 4 * HANG_MS, "timeout tree: returned");
 	is_int(r.outcome, PROC_TIMEOUT, "timeout tree: timed out");
 	ok(r.exit_status > 128, "timeout tree: killed by a signal (%d)", r.exit_status);
-	proc_describe(&r, "sh", 200, desc, sizeof(desc));
-	is_str(desc, "timed out after 200ms", "timeout tree: described");
 	pgid = (pid_t)atol(r.tail);
 	ok(pgid > 1 && group_gone(pgid), "timeout tree: no process of the group is left");
 	proc_result_release(&r);
+	r.outcome = PROC_TIMEOUT;
+	proc_describe(&r, "sh", 200, desc, sizeof(desc));
+	is_str(desc, "timed out after 200ms", "timeout: described");
 
 	t0 = now_ms();
-	is_int(run_sh("trap '' TERM; echo $$; sleep 100; echo survived", NULL, 200, &o, &r), 0,
-	       "TERM ignored: runs");
-	ok(now_ms() - t0 < HANG_MS, "TERM ignored: returned");
+	t = run_timed("trap '' TERM; echo $$; sleep 100; echo survived", &o, &r, &ret);
+	is_int(ret, 0, "TERM ignored: runs");
+	ok(now_ms() - t0 < 4 * HANG_MS, "TERM ignored: returned (timeout %lld ms)", (long long)t);
 	is_int(r.outcome, PROC_TIMEOUT, "TERM ignored: timed out");
 	is_int(r.exit_status, 128 + SIGKILL, "TERM ignored: died by SIGKILL");
 	ok(strstr(r.tail, "survived") == NULL, "TERM ignored: did not go on");
@@ -236,13 +256,17 @@ test_timeouts(void)
 struct poke {
 	int fd;
 	int delay_ms;
+	const char *after;      /* a file to wait for (bounded) first; NULL none */
 };
 
 static void *
 poke_later(void *arg)
 {
 	const struct poke *p = arg;
+	int64_t end = now_ms() + HANG_MS;
 
+	while (p->after != NULL && access(p->after, F_OK) != 0 && now_ms() < end)
+		usleep(10000);
 	usleep((useconds_t)p->delay_ms * 1000);
 	if (write(p->fd, "x", 1) != 1)
 		abort();
@@ -269,9 +293,13 @@ test_stop(void)
 	o.stop_fd = p[0];
 	pk.fd = p[1];
 	pk.delay_ms = 200;
+	/* The switch turns on once the command is under way, however slow the machine. */
+	tap_path(path, sizeof(path), "started");
+	pk.after = path;
+	snprintf(script, sizeof(script), "echo $$; touch '%s'; sleep 100", path);
 	pthread_create(&th, NULL, poke_later, &pk);
 	t0 = now_ms();
-	is_int(run_sh("echo $$; sleep 100", NULL, 0, &o, &r), 0, "stop: runs");
+	is_int(run_sh(script, NULL, 0, &o, &r), 0, "stop: runs");
 	ok(now_ms() - t0 < HANG_MS, "stop: returned");
 	pthread_join(th, NULL);
 	is_int(r.outcome, PROC_STOPPED, "stop: stopped");
@@ -298,6 +326,7 @@ test_stop(void)
 	if (pipe(p) != 0)
 		abort();
 	pk.fd = p[1];
+	pk.after = NULL;
 	pthread_create(&th, NULL, poke_later, &pk);
 	t0 = now_ms();
 	ok(!proc_sleep(p[0], 60000), "sleep: stopped early");
@@ -349,6 +378,18 @@ test_spawn_failure(void)
 	free(text);
 	proc_describe(&r, argv[0], 0, desc, sizeof(desc));
 	is_str(desc, want, "missing: described");
+	proc_result_release(&r);
+
+	/* A file without execute permission, by path. */
+	tap_path(log, sizeof(log), "not-executable");
+	tap_write_file(log, "#!/bin/sh\n", 10);
+	chmod(log, 0644);
+	argv[0] = log;
+	spec.log_path = NULL;
+	is_int(proc_run(&spec, 1, NULL, &r), 0, "not executable: returns 0");
+	is_int(r.outcome, PROC_SPAWN_FAILED, "not executable: spawn failed");
+	is_int(r.spawn_errno, EACCES, "not executable: EACCES");
+	ok(strstr(r.tail, "Permission denied") != NULL, "not executable: message in the tail");
 	proc_result_release(&r);
 }
 
