@@ -79,6 +79,13 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A deadline ms after t, saturating: a timeout of years must not wrap. */
+static int64_t
+after_ms(int64_t t, int64_t ms)
+{
+	return ms > INT64_MAX - t ? INT64_MAX : t + ms;
+}
+
 static void
 tail_init(struct tail *t, unsigned cap)
 {
@@ -304,6 +311,15 @@ child_spawn(struct child *c, const posix_spawnattr_t *attr, bool *no_pidfd)
 			rc = posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
 		if (rc == 0)
 			rc = posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+		/*
+		 * A daemon the command starts must not keep a descriptor of ours
+		 * open (the state lock above all) that someone forgot to mark
+		 * close-on-exec.
+		 */
+		if (rc == 0)
+			rc = posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+#endif
 		if (rc == 0)
 			rc = posix_spawnp(&c->pid, c->spec->argv[0], &fa, attr, c->spec->argv, envp);
 		posix_spawn_file_actions_destroy(&fa);
@@ -395,9 +411,9 @@ child_next_deadline(const struct child *c, int64_t kill_after)
 	if (c->state != CHILD_RUNNING)
 		return -1;
 	if (c->term_ms >= 0)
-		return c->killed ? -1 : c->term_ms + kill_after;
+		return c->killed ? -1 : after_ms(c->term_ms, kill_after);
 	if (c->spec->timeout_ms > 0)
-		return c->start_ms + c->spec->timeout_ms;
+		return after_ms(c->start_ms, c->spec->timeout_ms);
 	return -1;
 }
 
@@ -407,9 +423,9 @@ child_check_deadline(struct child *c, int64_t kill_after, int64_t now)
 	if (c->state != CHILD_RUNNING)
 		return;
 	if (c->term_ms < 0) {
-		if (c->spec->timeout_ms > 0 && now >= c->start_ms + c->spec->timeout_ms)
+		if (c->spec->timeout_ms > 0 && now >= after_ms(c->start_ms, c->spec->timeout_ms))
 			child_terminate(c, PROC_TIMEOUT, now);
-	} else if (!c->killed && now >= c->term_ms + kill_after) {
+	} else if (!c->killed && now >= after_ms(c->term_ms, kill_after)) {
 		child_signal(c, SIGKILL);
 		c->killed = true;
 	}
@@ -665,7 +681,7 @@ proc_stop_requested(int stop_fd)
 bool
 proc_sleep(int stop_fd, int64_t ms)
 {
-	int64_t deadline = now_ms() + (ms > 0 ? ms : 0);
+	int64_t deadline = after_ms(now_ms(), ms > 0 ? ms : 0);
 
 	for (;;) {
 		struct pollfd pf;

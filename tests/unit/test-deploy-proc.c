@@ -198,6 +198,15 @@ test_envp(void)
 	is_int(proc_run(&spec, 1, NULL, &r), 0, "envp: runs");
 	is_str(r.tail, "foo=bar home=unset\n", "envp: the whole environment is the given one");
 	proc_result_release(&r);
+
+	/* Stdin is /dev/null; a descriptor someone left inheritable does not reach the command. */
+	if (access("/proc/self/fd", F_OK) == 0 && dup2(STDERR_FILENO, 57) == 57) {
+		is_int(run_sh("cat; if [ -e /proc/$$/fd/57 ]; then echo leaked; else echo closed; fi",
+			      NULL, 0, NULL, &r), 0, "fds: runs");
+		is_str(r.tail, "closed\n", "fds: stdin empty, others closed");
+		proc_result_release(&r);
+		close(57);
+	}
 }
 
 /*
