@@ -30,12 +30,14 @@ step() {
 	printf '"rollback":["%s/cmd.sh","rollback","{service}","{target}"]}\n' "$TEST_DIR"
 }
 
-# write_plan DIGEST: A (stage 0) then B (stage 1) then C (stage 2), rolling, into plan.ndjson.
+# write_plan DIGEST [D]: A (stage 0) then B (stage 1) then C (stage 2),
+# rolling, into plan.ndjson; with D, a service D beside B in stage 1.
 write_plan() {
 	{
 		printf '{"type":"plan","version":1,"digest":"%s","parallel":2}\n' "$1" &&
 		step 0 A '["a1","a2"]' &&
 		step 1 B '["b1","b2"]' &&
+		if [ $# -gt 1 ]; then step 1 D '["d1"]'; fi &&
 		step 2 C '["C"]'
 	} >plan.ndjson
 }
@@ -200,6 +202,44 @@ test_expect_success 'kill -9 during a rollback: --resume goes on rolling back, d
 	jq -c "select(.type == \"summary\") | [.failed, .rolled_back]" out >got &&
 	echo "[[\"B\"],[\"A\",\"B\"]]" >want && test_cmp want got &&
 	test ! -e state.json
+'
+
+test_expect_success 'SIGTERM during a rollback: exit 130; --resume finishes the rollback' '
+	fresh && write_plan p1 &&
+	touch fail-deploy-B block-rollback-A-a2 &&
+	start_run && wait_blocked &&
+	kill -TERM "$pid" &&
+	{ wait "$pid"; test $? = 130; } &&
+	test "$(summary)" = interrupted &&
+	kill_blocked &&
+	: >rec &&
+	test_expect_code 1 deploy --resume &&
+	printf "rollback A a2\nrollback A a1\n" >want &&
+	test_cmp want rec &&
+	test "$(summary)" = rolled_back &&
+	runs >got && test "$(cut -d" " -f1 got | sort -u | wc -l)" = 1
+'
+
+# D was in flight when B failed: the crash came before any rollback began.
+test_expect_success 'kill -9 after a failure, before the rollback: --resume rolls back, deploys nothing' '
+	fresh && write_plan p1 D &&
+	touch fail-deploy-B block-deploy-D-d1 &&
+	start_run && wait_blocked &&
+	n=0 &&
+	while ! grep -q "\"service\":\"B\",\"phase\":\"deploy\",\"status\":\"fail\"" state.json.journal; do
+		n=$((n + 1)) && test $n -lt 2000 && sleep 0.01 || return 1
+	done &&
+	crash &&
+	sort rec >got &&
+	printf "deploy A a1\ndeploy A a2\ndeploy B b1\ndeploy D d1\n" >want &&
+	test_cmp want got &&
+	: >rec &&
+	test_expect_code 1 deploy --resume &&
+	printf "rollback B b1\nrollback D d1\nrollback A a2\nrollback A a1\n" >want &&
+	test_cmp want rec &&
+	test "$(summary)" = rolled_back &&
+	jq -c "select(.type == \"summary\") | [.failed, .rolled_back]" out >got &&
+	echo "[[\"B\"],[\"A\",\"B\",\"D\"]]" >want && test_cmp want got
 '
 
 test_expect_success 'a torn last journal line is tolerated by --resume' '
