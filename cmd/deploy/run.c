@@ -362,7 +362,7 @@ run_stages(struct deploy_run *r)
 			if (s->stage != stage)
 				continue;
 			if (!s->deploy) {
-				snprintf(why, sizeof(why), "%s", s->reason ? s->reason : "skip");
+				snprintf(why, sizeof(why), "%s", s->reason && *s->reason ? s->reason : "skip");
 				if (emit_skipped(r, s, why) < 0)
 					r->ioerr = true;
 			} else if (r->pg[i].done) {

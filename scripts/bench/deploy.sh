@@ -67,7 +67,7 @@ awk -v w="$width" -v d="$depth" 'BEGIN {
 			if (i > 0)
 				printf "    depends_on: [s%d_%d]\n", i - 1, j > "deploy.yaml"
 			printf ".PHONY: s%d_%d\ns%d_%d:%s\n\t@true\n", i, j, i, j,
-			       i > 0 ? sprintf(" s%d_%d", i - 1, j) : "" > "Makefile"
+			       (i > 0 ? sprintf(" s%d_%d", i - 1, j) : "") > "Makefile"
 		}
 }'
 "$plan" deploy.yaml >plan.ndjson
