@@ -607,8 +607,14 @@ open_journal(struct deploy_run *r)
 	bool resuming = false;
 	int ret;
 
-	if ((ret = resume_load(o->journal_path, r->plan, r->pg, &r->info)) < 0)
-		return ret;
+	if ((ret = resume_load(o->journal_path, r->plan, r->pg, &r->info)) < 0) {
+		if (o->resume)
+			return ret;
+		/* A fresh run replaces the journal: a bad one must not block every later deploy. */
+		diag_warn(NULL, "the journal '%s' cannot be read; starting a new run, which replaces it",
+			  o->journal_path);
+		run_info_release(&r->info);
+	}
 	if (o->resume && resume_wanted(&r->info)) {
 		if (strcmp(r->info.plan_digest, r->plan->digest) != 0)
 			return diag_error(CODE_EXIT_DATAERR, NULL,
@@ -760,10 +766,15 @@ execute(struct deploy_run *r)
 	if (r->ioerr)
 		return -CODE_EXIT_IOERR;
 	status = run_status(r);
-	if (emit_summary(r, status) < 0)
-		return -CODE_EXIT_IOERR;
+	/*
+	 * The state first: a crash between the two then leaves a journal
+	 * whose every service is done, which --resume completes without
+	 * redeploying anything.
+	 */
 	if (strcmp(status, "succeeded") == 0 && (ret = save_state(r)) < 0)
 		return ret;
+	if (emit_summary(r, status) < 0)
+		return -CODE_EXIT_IOERR;
 	ret = exit_status_of(status);
 	if (ret == CODE_EXIT_OK && events_output_failed(r->sh.ev))
 		ret = CODE_EXIT_IOERR;
