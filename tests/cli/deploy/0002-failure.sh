@@ -61,11 +61,14 @@ summary() {
 	jq -c "select(.type == \"summary\") | $2" "$1"
 }
 
-# The HTTP server of the health checks, for the whole file.
+# The HTTP server of the health checks, for the whole file. Its output
+# goes to a file, so that it never holds the test's stdout open (a TAP
+# driver waits for that); it is stopped when the script exits.
 mkdir www || exit 1
-{ "$top_builddir/tests/helpers/test-httpd" --port-file port --dir www --log httpd.log &
-  echo $! >httpd.pid; }
-trap 'kill "$(cat "$TEST_DIR/httpd.pid")" 2>/dev/null' EXIT
+"$top_builddir/tests/helpers/test-httpd" --port-file port --dir www --log httpd.log \
+	>httpd.out 2>&1 </dev/null &
+httpd_pid=$!
+trap 'kill "$httpd_pid" 2>/dev/null' EXIT
 for _ in $(seq 400); do
 	[ -s port ] && break
 	sleep 0.05

@@ -83,13 +83,15 @@ wait_for() {
 # wait_pid PID: waits for our background job PID; its status into ./rc.
 # A run that does not end within 60 s is killed (and the test fails).
 wait_pid() {
-	( sleep 60 && kill -KILL "$1" ) 2>/dev/null &
-	guard=$!
+	for _ in $(seq 1200); do
+		case "$(ps -o stat= -p "$1" 2>/dev/null)" in
+		"" | Z*) break ;;
+		esac
+		sleep 0.05
+	done
+	kill -KILL "$1" 2>/dev/null
 	wait "$1"
 	echo $? >rc
-	kill "$guard" 2>/dev/null
-	wait "$guard" 2>/dev/null
-	return 0
 }
 
 test_expect_success 'a run holds the state lock: a second run on the same state is 75 and names the pid' '
