@@ -144,7 +144,13 @@ journal_open(const char *path, bool fresh, struct journal **out)
 	bool created = false;
 	int fd, e;
 
+	struct stat st;
+
 	*out = NULL;
+	/* Checked before opening: a FIFO would block the open, a device take records forever. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return diag_error(CODE_EXIT_IOERR, NULL,
+				  "cannot open journal '%s': not a regular file", path);
 	fd = open_file(path, fresh, &created);
 	if (fd < 0)
 		return diag_error_errno(CODE_EXIT_IOERR, errno, NULL,
@@ -274,9 +280,17 @@ read_whole(const char *path, struct strbuf *sb)
 	ssize_t n;
 	int fd, e;
 
+	struct stat st;
+
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	/* A device (/dev/zero) would be read forever. */
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
@@ -306,8 +320,11 @@ journal_read(const char *path, journal_record_fn fn, void *ctx)
 			strbuf_release(&sb);
 			return 0;
 		}
-		ret = diag_error_errno(CODE_EXIT_NOINPUT, errno, NULL,
-				       "cannot read journal '%s'", path);
+		ret = errno == EINVAL
+		      ? diag_error(CODE_EXIT_NOINPUT, NULL,
+				   "cannot read journal '%s': not a regular file", path)
+		      : diag_error_errno(CODE_EXIT_NOINPUT, errno, NULL,
+					 "cannot read journal '%s'", path);
 		strbuf_release(&sb);
 		return ret;
 	}

@@ -917,8 +917,16 @@ steps_digest(const struct deploy_plan *p)
 	char hex[HASH_HEX_SIZE];
 	size_t i;
 
-	for (i = 0; i < p->n_services; i++)
-		hasher_update_str(h, p->services[i].digest ? p->services[i].digest : "");
+	/*
+	 * Names and digests, each NUL-terminated so no two plans run
+	 * together: hand-written steps often carry no digest at all.
+	 */
+	for (i = 0; i < p->n_services; i++) {
+		const char *d = p->services[i].digest ? p->services[i].digest : "";
+
+		hasher_update(h, p->services[i].name, strlen(p->services[i].name) + 1);
+		hasher_update(h, d, strlen(d) + 1);
+	}
 	hasher_hex(h, hex);
 	hasher_free(h);
 	return xstrdup(hex);

@@ -287,6 +287,36 @@ note_spawn_failure(struct child *c, struct proc_result *r, int err)
 }
 
 /*
+ * execvp's search of PATH, done here with stat rather than in the child
+ * with one failing execve per directory: the spawning thread waits for
+ * the child's exec, and a long PATH made that most of a short command's
+ * cost. Writes the first regular file with an execute bit into buf and
+ * returns true; false leaves the search (and its error) to posix_spawnp.
+ */
+static bool
+path_lookup(const char *name, char *buf, size_t size)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	struct stat st;
+
+	if (path == NULL || *name == '\0' || strchr(name, '/') != NULL)
+		return false;
+	for (p = path; ; p = end + 1) {
+		size_t len;
+
+		end = strchr(p, ':');
+		len = end ? (size_t)(end - p) : strlen(p);
+		/* An empty entry is the current directory, as for execvp. */
+		if (snprintf(buf, size, "%.*s%s%s", (int)len, p, len ? "/" : "", name) < (int)size &&
+		    stat(buf, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) && access(buf, X_OK) == 0)
+			return true;
+		if (end == NULL)
+			return false;
+	}
+}
+
+/*
  * Starts one child with its pipe; returns 0 or the errno of the failure.
  * *no_pidfd turns true when the kernel has no pidfd_open (before 5.3, or
  * valgrind), so the other children do not ask again.
@@ -296,6 +326,7 @@ child_spawn(struct child *c, const posix_spawnattr_t *attr, bool *no_pidfd)
 {
 	posix_spawn_file_actions_t fa;
 	char *const *envp = c->spec->envp != NULL ? c->spec->envp : environ;
+	char file[PATH_MAX];
 	int p[2], rc;
 
 	if (c->spec->argv == NULL || c->spec->argv[0] == NULL)
@@ -320,7 +351,9 @@ child_spawn(struct child *c, const posix_spawnattr_t *attr, bool *no_pidfd)
 		if (rc == 0)
 			rc = posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
 #endif
-		if (rc == 0)
+		if (rc == 0 && path_lookup(c->spec->argv[0], file, sizeof(file)))
+			rc = posix_spawn(&c->pid, file, &fa, attr, c->spec->argv, envp);
+		else if (rc == 0)
 			rc = posix_spawnp(&c->pid, c->spec->argv[0], &fa, attr, c->spec->argv, envp);
 		posix_spawn_file_actions_destroy(&fa);
 	}

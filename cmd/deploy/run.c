@@ -276,65 +276,104 @@ finish_service(struct deploy_run *r, size_t i, enum svc_outcome o, int64_t durat
 	events_progress(r->sh.ev, n_done, s->name, e.status);
 }
 
-struct stage {
+/*
+ * The scheduler, guarded by r->lock. Stages are launched in order: no
+ * service starts before every service of the earlier stages has started.
+ * Inside that order a service starts as soon as the services it depends
+ * on are done and a slot is free (as make -j does), rather than waiting
+ * for the slowest service of the stage before it. A step of a later stage
+ * that names no depends_on (a plan written by hand) waits for every
+ * earlier stage to be done, as the plan gave nothing finer.
+ */
+struct sched {
 	struct deploy_run *r;
-	size_t *idx;
-	size_t n;
-	size_t next;
+	size_t **deps;          /* per service: its depends_on, as plan indices */
+	size_t *n_deps;
+	bool *barrier;          /* per service: waits for all earlier stages */
+	size_t *stage_start;    /* per service: the index of its stage's first service */
+	bool *started;          /* picked: launched, or skipped at once */
+	size_t first;           /* the first service not yet picked */
+	size_t settled;         /* services [0, settled) are all done or skipped */
+	size_t running;
+	pthread_cond_t cond;
 };
 
-static void *
-stage_worker(void *arg)
+static void
+sched_init(struct sched *sc, struct deploy_run *r)
 {
-	struct stage *st = arg;
-	struct deploy_run *r = st->r;
+	const struct deploy_plan *p = r->plan;
+	struct strmap *index = strmap_new(p->n_services);
 
-	for (;;) {
-		size_t i;
-		int64_t start;
-		enum svc_outcome o;
+	memset(sc, 0, sizeof(*sc));
+	sc->r = r;
+	sc->deps = xcalloc(p->n_services + 1, sizeof(size_t *));
+	sc->n_deps = xcalloc(p->n_services + 1, sizeof(size_t));
+	sc->started = xcalloc(p->n_services + 1, sizeof(bool));
+	sc->barrier = xcalloc(p->n_services + 1, sizeof(bool));
+	sc->stage_start = xcalloc(p->n_services + 1, sizeof(size_t));
+	pthread_cond_init(&sc->cond, NULL);
+	for (size_t i = 0; i < p->n_services; i++)
+		strmap_add(index, p->services[i].name, &p->services[i]);
+	for (size_t i = 0; i < p->n_services; i++) {
+		const struct deploy_service *s = &p->services[i];
 
-		pthread_mutex_lock(&r->lock);
-		if (r->stop_launching || st->next == st->n ||
-		    proc_stop_requested(r->o->stop_fd)) {
-			if (proc_stop_requested(r->o->stop_fd))
-				r->interrupted = r->stop_launching = true;
-			pthread_mutex_unlock(&r->lock);
-			break;
+		sc->stage_start[i] = i > 0 && p->services[i - 1].stage == s->stage
+				     ? sc->stage_start[i - 1] : i;
+		sc->barrier[i] = s->stage > 0 && s->n_depends_on == 0;
+		sc->deps[i] = xcalloc(s->n_depends_on + 1, sizeof(size_t));
+		/* A dependency outside the plan (code-plan --only) is taken as there. */
+		for (size_t k = 0; k < s->n_depends_on; k++) {
+			const struct deploy_service *d = strmap_get(index, s->depends_on[k]);
+
+			if (d)
+				sc->deps[i][sc->n_deps[i]++] = (size_t)(d - p->services);
 		}
-		i = st->idx[st->next++];
-		pthread_mutex_unlock(&r->lock);
-		start = monotonic_ms();
-		o = strategy_deploy(&r->sc[i]);
-		finish_service(r, i, o, monotonic_ms() - start);
 	}
-	return NULL;
+	strmap_free(index);
 }
 
-/* Runs the stage's services, up to parallel at once; returns how many started. */
-static size_t
-run_stage(struct deploy_run *r, size_t *idx, size_t n)
+static void
+sched_release(struct sched *sc)
 {
-	struct stage st = { r, idx, n, 0 };
-	size_t n_threads = n < r->parallel ? n : r->parallel;
-	pthread_t *threads;
-	size_t started = 0;
+	for (size_t i = 0; i < sc->r->plan->n_services; i++)
+		free(sc->deps[i]);
+	free(sc->deps);
+	free(sc->n_deps);
+	free(sc->started);
+	free(sc->barrier);
+	free(sc->stage_start);
+	pthread_cond_destroy(&sc->cond);
+}
 
-	if (n_threads <= 1) {
-		stage_worker(&st);
-		return st.next;
+static bool
+settled(const struct deploy_run *r, size_t i)
+{
+	return !r->plan->services[i].deploy || r->pg[i].done;
+}
+
+/* The next service to pick, or (size_t)-1 when none may start now. */
+static size_t
+sched_pick(struct sched *sc)
+{
+	const struct deploy_plan *p = sc->r->plan;
+	unsigned stage;
+
+	while (sc->first < p->n_services && sc->started[sc->first])
+		sc->first++;
+	if (sc->first == p->n_services)
+		return (size_t)-1;
+	while (sc->settled < p->n_services && settled(sc->r, sc->settled))
+		sc->settled++;
+	stage = p->services[sc->first].stage;
+	for (size_t i = sc->first; i < p->n_services && p->services[i].stage == stage; i++) {
+		bool ready = !sc->started[i] && (!sc->barrier[i] || sc->settled >= sc->stage_start[i]);
+
+		for (size_t k = 0; ready && k < sc->n_deps[i]; k++)
+			ready = settled(sc->r, sc->deps[i][k]);
+		if (ready)
+			return i;
 	}
-	threads = xcalloc(n_threads, sizeof(*threads));
-	for (; started < n_threads; started++)
-		if (pthread_create(&threads[started], NULL, stage_worker, &st) != 0)
-			break;
-	/* With no thread at all, this one does the work. */
-	if (started == 0)
-		stage_worker(&st);
-	for (size_t t = 0; t < started; t++)
-		pthread_join(threads[t], NULL);
-	free(threads);
-	return st.next;
+	return (size_t)-1;
 }
 
 static int
@@ -346,42 +385,97 @@ emit_skipped(struct deploy_run *r, const struct deploy_service *s, const char *w
 	return events_emit(r->sh.ev, &e);
 }
 
+/* Handles a picked service; called without the lock. */
+static void
+run_picked(struct deploy_run *r, size_t i)
+{
+	const struct deploy_service *s = &r->plan->services[i];
+	char why[128];
+	int64_t start;
+	enum svc_outcome o;
+
+	if (!s->deploy) {
+		snprintf(why, sizeof(why), "%s", s->reason && *s->reason ? s->reason : "skip");
+		if (emit_skipped(r, s, why) < 0) {
+			pthread_mutex_lock(&r->lock);
+			r->ioerr = r->stop_launching = true;
+			pthread_mutex_unlock(&r->lock);
+		}
+		return;
+	}
+	start = monotonic_ms();
+	o = strategy_deploy(&r->sc[i]);
+	finish_service(r, i, o, monotonic_ms() - start);
+}
+
+static void *
+sched_worker(void *arg)
+{
+	struct sched *sc = arg;
+	struct deploy_run *r = sc->r;
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		size_t i;
+
+		if (!r->stop_launching && proc_stop_requested(r->o->stop_fd))
+			r->interrupted = r->stop_launching = true;
+		if (r->stop_launching)
+			break;
+		i = sched_pick(sc);
+		if (i == (size_t)-1) {
+			/* Nothing left, or nothing can start until a running one ends. */
+			if (sc->running == 0)
+				break;
+			pthread_cond_wait(&sc->cond, &r->lock);
+			continue;
+		}
+		sc->started[i] = true;
+		if (r->pg[i].done) {
+			diag_info(DIAG_VERBOSE, NULL, "%s: deployed before the resume; skipped",
+				  r->plan->services[i].name);
+			continue;
+		}
+		sc->running++;
+		pthread_mutex_unlock(&r->lock);
+		run_picked(r, i);
+		pthread_mutex_lock(&r->lock);
+		sc->running--;
+		pthread_cond_broadcast(&sc->cond);
+	}
+	pthread_cond_broadcast(&sc->cond);
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
 static void
 run_stages(struct deploy_run *r)
 {
 	const struct deploy_plan *p = r->plan;
-	size_t *idx = xcalloc(p->n_services + 1, sizeof(size_t));
+	struct sched sc;
+	size_t n_work = 0, n_threads, started = 0;
+	pthread_t *threads;
 
-	for (unsigned stage = 0; stage < p->n_stages && !r->ioerr; stage++) {
-		size_t n = 0, started = 0;
-
-		for (size_t i = 0; i < p->n_services; i++) {
-			const struct deploy_service *s = &p->services[i];
-			char why[128];
-
-			if (s->stage != stage)
-				continue;
-			if (!s->deploy) {
-				snprintf(why, sizeof(why), "%s", s->reason && *s->reason ? s->reason : "skip");
-				if (emit_skipped(r, s, why) < 0)
-					r->ioerr = true;
-			} else if (r->pg[i].done) {
-				diag_info(DIAG_VERBOSE, NULL, "%s: deployed before the resume; skipped",
-					  s->name);
-			} else {
-				idx[n++] = i;
-			}
-		}
-		if (!r->stop_launching && proc_stop_requested(r->o->stop_fd))
-			r->interrupted = r->stop_launching = true;
-		if (!r->stop_launching)
-			started = run_stage(r, idx, n);
-		/* What never started is said so, unless a resume will start it. */
-		for (size_t k = started; k < n && r->failed && !r->interrupted && !r->ioerr; k++)
-			if (emit_skipped(r, &p->services[idx[k]], "not started: the run failed") < 0)
-				r->ioerr = true;
-	}
-	free(idx);
+	sched_init(&sc, r);
+	for (size_t i = 0; i < p->n_services; i++)
+		n_work += p->services[i].deploy && !r->pg[i].done;
+	n_threads = n_work < r->parallel ? n_work : r->parallel;
+	threads = xcalloc(n_threads + 1, sizeof(*threads));
+	for (; started < n_threads; started++)
+		if (pthread_create(&threads[started], NULL, sched_worker, &sc) != 0)
+			break;
+	/* With no thread (nothing to deploy, or none could be made), this one works. */
+	if (started == 0)
+		sched_worker(&sc);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	free(threads);
+	/* What never started is said so, unless a resume will start it. */
+	for (size_t i = 0; i < p->n_services && r->failed && !r->interrupted && !r->ioerr; i++)
+		if (p->services[i].deploy && !sc.started[i] &&
+		    emit_skipped(r, &p->services[i], "not started: the run failed") < 0)
+			r->ioerr = true;
+	sched_release(&sc);
 }
 
 static bool
@@ -810,16 +904,22 @@ dry_run(struct deploy_run *r)
 			add_string_key(&sb, "strategy", strategy_name(s->strategy));
 			strbuf_addstr(&sb, ",\"argv\":[");
 			for (char **a = argv; *a; a++) {
+				char *w = redact_string(r->redact, *a);
+
 				if (a != argv)
 					strbuf_addch(&sb, ',');
-				jsonw_append_string(&sb, *a, strlen(*a));
+				jsonw_append_string(&sb, w, strlen(w));
+				free(w);
 			}
 			strbuf_addch(&sb, ']');
 			if (s->health.kind == HEALTH_HTTP) {
 				char **url = command_expand(&(struct deploy_command){ NULL, s->health.url },
 							    s->name, s->targets[t], NULL);
 
-				add_string_key(&sb, "health", url[2]);
+				char *u = redact_string(r->redact, url[2]);
+
+				add_string_key(&sb, "health", u);
+				free(u);
 				command_argv_free(url);
 			}
 			strbuf_addch(&sb, '}');

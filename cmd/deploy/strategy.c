@@ -274,28 +274,36 @@ run_batch(struct svc_ctx *sc, const struct cmd_batch *b)
 	return outcome;
 }
 
-/* The command for every target when it names {target}, else once. */
+/* The command on each of the targets: all at once, or one by one, newest first. */
 static enum svc_outcome
-run_per_target_or_once(struct svc_ctx *sc, const char *phase, const struct deploy_command *cmd,
-		       const size_t *targets, size_t n, int weight, bool reverse_one_by_one)
+run_on_targets(struct svc_ctx *sc, const char *phase, const struct deploy_command *cmd,
+	       const size_t *targets, size_t n, int weight, bool reverse_one_by_one)
 {
-	struct cmd_batch b = { phase, cmd, NULL, 0, weight, sc->svc->timeout_ms,
+	struct cmd_batch b = { phase, cmd, targets, n, weight, sc->svc->timeout_ms,
 			       sc->svc->retries, false };
 	enum svc_outcome o = SVC_OK;
 
-	if (!command_mentions(cmd, "{target}"))
+	if (!reverse_one_by_one)
 		return run_batch(sc, &b);
-	if (!reverse_one_by_one) {
-		b.targets = targets;
-		b.n = n;
-		return run_batch(sc, &b);
-	}
 	for (size_t k = n; k-- > 0 && o == SVC_OK;) {
 		b.targets = &targets[k];
 		b.n = 1;
 		o = run_batch(sc, &b);
 	}
 	return o;
+}
+
+/* The command for every target when it names {target}, else once for the service. */
+static enum svc_outcome
+run_per_target_or_once(struct svc_ctx *sc, const char *phase, const struct deploy_command *cmd,
+		       const size_t *targets, size_t n, int weight)
+{
+	struct cmd_batch b = { phase, cmd, NULL, 0, weight, sc->svc->timeout_ms,
+			       sc->svc->retries, false };
+
+	if (!command_mentions(cmd, "{target}"))
+		return run_batch(sc, &b);
+	return run_on_targets(sc, phase, cmd, targets, n, weight, false);
 }
 
 /*
@@ -459,7 +467,7 @@ static enum svc_outcome
 service_wide(struct svc_ctx *sc, const char *phase, const struct deploy_command *cmd,
 	     const size_t *all, int weight)
 {
-	return run_per_target_or_once(sc, phase, cmd, all, sc->svc->n_targets, weight, false);
+	return run_per_target_or_once(sc, phase, cmd, all, sc->svc->n_targets, weight);
 }
 
 /* Keeps health-checking after the switch; the interval doubles while all is well. */
@@ -631,7 +639,7 @@ rollback_work(struct svc_ctx *sc, const char **why)
 			r = ROLLBACK_LEFT;
 		} else {
 			r = from_outcome(run_per_target_or_once(sc, "rollback", &s->rollback_cmd,
-								touched, n, -1, false));
+								touched, n, -1));
 		}
 	} else {
 		enum svc_outcome o = SVC_OK;
@@ -652,10 +660,14 @@ rollback_work(struct svc_ctx *sc, const char **why)
 			*why = "no rollback command";
 			r = ROLLBACK_LEFT;
 		} else {
-			/* Rolling undoes target by target, newest first; the others all at once. */
-			r = from_outcome(run_per_target_or_once(sc, "rollback", &s->rollback_cmd,
-								touched, n, -1,
-								s->strategy == STRATEGY_ROLLING));
+			/*
+			 * Each target deployed to is undone, with its name in
+			 * CODE_DEPLOY_TARGET even when the command does not say
+			 * {target}: rolling target by target, newest first; the
+			 * others all at once.
+			 */
+			r = from_outcome(run_on_targets(sc, "rollback", &s->rollback_cmd, touched, n, -1,
+							s->strategy == STRATEGY_ROLLING));
 		}
 	}
 	free(touched);

@@ -447,10 +447,11 @@ test_defaults(void)
 	is_int(p.parallel, 0, "parallel 0");
 	is_int(p.n_stages, 1, "one stage");
 	h = hasher_new();
-	hasher_update_str(h, "");
+	hasher_update(h, "api", 4);
+	hasher_update(h, "", 1);
 	hasher_hex(h, hex);
 	hasher_free(h);
-	is_str(p.digest, hex, "the digest hashes the steps' digests");
+	is_str(p.digest, hex, "the digest hashes the steps' names and digests");
 	plan_release(&p);
 
 	is_int(read_text("health.ndjson",
@@ -499,11 +500,11 @@ test_ordering_and_digest(void)
 	is_int(p.n_stages, 4, "the highest stage + 1 stages");
 	is_int((long long)p.other_records, 1, "the summary record is counted and skipped");
 	h = hasher_new();
-	hasher_update_str(h, "da");
-	hasher_update_str(h, "de");
-	hasher_update_str(h, "db");
-	hasher_update_str(h, "dd");
-	hasher_update_str(h, "");
+	hasher_update(h, "a\0da", 5);
+	hasher_update(h, "e-1\0de", 7);
+	hasher_update(h, "b\0db", 5);
+	hasher_update(h, "a.2\0dd", 7);
+	hasher_update(h, "c\0", 3);
 	hasher_hex(h, hex);
 	hasher_free(h);
 	is_str(p.digest, hex, "the digest hashes the digests in stage order");

@@ -5,17 +5,6 @@
 export CODE_STATE_DIR="$TEST_DIR/state"
 D="code-deploy --state ./state.json --retry-delay 10ms"
 
-# test_known_bug TITLE BODY WHY: a test of documented behaviour that fails
-# today (reported); skipped with WHY unless CODE_TEST_KNOWN_BUGS is set.
-# Once the bug is fixed, it becomes a test_expect_success.
-test_known_bug() {
-	if [ -n "${CODE_TEST_KNOWN_BUGS:-}" ]; then
-		test_expect_success "$1" "$2"
-	else
-		test_skip "$1" "known bug: $3"
-	fi
-}
-
 # bin/rec PHASE SERVICE TARGET WEIGHT: the fake deploy tool; it appends its
 # arguments to ./record, and fails while ./fail.PHASE.SERVICE.TARGET exists.
 mkdir bin && cat >bin/rec <<-\EOF && chmod +x bin/rec || exit 1
@@ -467,13 +456,13 @@ test_expect_success 'the run record, the events and the summary; the journal hol
 	test_cmp out state.json.journal
 '
 
-test_known_bug 'without a plan record, plans of other steps have other digests' '
+test_expect_success 'without a plan record, plans of other steps have other digests' '
 	step web rolling "[\"a\"]" "del(.digest)" >p1.ndjson &&
 	step api rolling "[\"b\"]" "del(.digest) | .deploy = [\"false\"]" >p2.ndjson &&
 	d1=$(timeout 60 $D p1.ndjson | head -n 1 | jq -r .plan) &&
 	d2=$(timeout 60 $D p2.ndjson | head -n 1 | jq -r .plan);
 	test -n "$d1" && test -n "$d2" && test "$d1" != "$d2"
-' 'plan.c steps_digest hashes only the steps'"'"' "digest" fields, so plans without them share one digest (and --resume would take one for the other)'
+'
 
 test_expect_success 'commands read /dev/null, not our stdin' '
 	step web rolling "[\"a\"]" "del(.health) |

@@ -5,17 +5,6 @@
 export CODE_STATE_DIR="$TEST_DIR/state"
 D="code-deploy --state ./state.json --retry-delay 10ms"
 
-# test_known_bug TITLE BODY WHY: a test of documented behaviour that fails
-# today (reported); skipped with WHY unless CODE_TEST_KNOWN_BUGS is set.
-# Once the bug is fixed, it becomes a test_expect_success.
-test_known_bug() {
-	if [ -n "${CODE_TEST_KNOWN_BUGS:-}" ]; then
-		test_expect_success "$1" "$2"
-	else
-		test_skip "$1" "known bug: $3"
-	fi
-}
-
 # bin/rec PHASE SERVICE TARGET WEIGHT: the fake deploy tool; it appends its
 # arguments to ./record, and fails while ./fail.PHASE.SERVICE.TARGET exists.
 mkdir bin && cat >bin/rec <<-\EOF && chmod +x bin/rec || exit 1
@@ -135,7 +124,7 @@ test_expect_success 'rolling: the rollback runs where a deploy started, newest t
 	test_cmp want record
 '
 
-test_known_bug 'rolling: a rollback not naming {target} still runs on each target, with CODE_DEPLOY_TARGET' '
+test_expect_success 'rolling: a rollback not naming {target} still runs on each target, with CODE_DEPLOY_TARGET' '
 	rm -f record fail.* &&
 	step web rolling "[\"a\",\"b\",\"c\"]" "del(.health) |
 		.rollback = [\"sh\", \"-c\", \"echo rollback \$CODE_DEPLOY_TARGET >>record\"]" >plan.ndjson &&
@@ -143,7 +132,7 @@ test_known_bug 'rolling: a rollback not naming {target} still runs on each targe
 	test_expect_code 1 timeout 60 $D plan.ndjson >out &&
 	grep "^rollback" record >got &&
 	printf "rollback %s\n" c b a >want && test_cmp want got
-' 'strategy.c rollback_work runs a rolling or all_at_once rollback once, without a target, when it does not mention {target}'
+'
 
 test_expect_success 'cascade: the failed service rolls back first, then the completed ones, newest first' '
 	rm -f record fail.* &&
