@@ -192,6 +192,16 @@ child_emit(struct child *c)
 	if (len == 0)
 		return;
 	tail_add(&c->tail, p, len);
+	/*
+	 * Opened at the first output: most commands of a big run print
+	 * nothing, and creating a thousand empty files in one directory
+	 * from many threads costs more than running the commands.
+	 */
+	if (c->log_fd < 0 && c->spec->log_path != NULL && c->log_errno == 0) {
+		c->log_fd = open(c->spec->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (c->log_fd < 0)
+			c->log_errno = errno;
+	}
 	while (c->log_fd >= 0 && c->log_errno == 0 && len > 0) {
 		ssize_t w = write(c->log_fd, p, len);
 
@@ -634,17 +644,6 @@ proc_run(const struct proc_spec *specs, size_t n, const struct proc_options *opt
 		results[i].outcome = PROC_SPAWN_FAILED;
 		results[i].exit_status = 127;
 	}
-	/* Every log opens before anything starts, so a bad path leaves nothing half-run. */
-	for (i = 0; i < n && ret == 0; i++) {
-		if (specs[i].log_path == NULL)
-			continue;
-		kids[i].log_fd = open(specs[i].log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (kids[i].log_fd < 0) {
-			results[i].spawn_errno = errno;
-			ret = diag_error_errno(CODE_EXIT_IOERR, errno, NULL, "cannot open log file '%s'",
-					       specs[i].log_path);
-		}
-	}
 	stopped = ret == 0 && opts != NULL && proc_stop_requested(opts->stop_fd);
 	if (ret == 0 && !stopped) {
 		spawnattr_setup(&attr);
@@ -674,6 +673,7 @@ proc_run(const struct proc_spec *specs, size_t n, const struct proc_options *opt
 		redact_stream_finish(&c->rs, &c->red);
 		child_emit(c);
 		results[i].tail = tail_finish(&c->tail);
+		results[i].logged = c->log_fd >= 0;
 		if (c->log_errno != 0 && ret == 0)
 			ret = diag_error_errno(CODE_EXIT_IOERR, c->log_errno, NULL,
 					       "cannot write log file '%s'", c->spec->log_path);

@@ -15,7 +15,8 @@
 struct proc_spec {
 	char *const *argv;          /* argv[0] searched in PATH (as execvp) */
 	char *const *envp;          /* the whole environment; NULL: ours */
-	const char *log_path;       /* stdout+stderr appended here (0600, created); NULL: kept in the tail only */
+	const char *log_path;       /* stdout+stderr appended here (0600, created at the first
+				       output: a silent command leaves no file); NULL: tail only */
 	int64_t timeout_ms;         /* <= 0: none */
 };
 
@@ -41,6 +42,7 @@ struct proc_result {
 	int spawn_errno;
 	int64_t duration_ms;
 	char *tail;             /* last tail_lines lines of output, redacted, malloc'd ("" when none) */
+	bool logged;            /* something was written to log_path */
 };
 
 /*
@@ -58,9 +60,9 @@ struct proc_result {
  * already on, nothing starts and every result is PROC_STOPPED.
  *
  * Returns 0 with every result filled (whatever the commands did), or
- * -CODE_EXIT_IOERR when a log file cannot be written (the commands still
- * run to their end, so none is left behind; a log that cannot be opened
- * means none starts). Results are filled either way, so release them.
+ * -CODE_EXIT_IOERR when a log file cannot be opened or written (the
+ * commands still run to their end, so none is left behind). Results are
+ * filled either way, so release them.
  * Thread-safe: many threads may call it at once. Only our own children are
  * reaped, so SIGCHLD must not be ignored and nobody may waitpid(-1).
  */

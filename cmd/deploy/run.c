@@ -437,11 +437,18 @@ sched_worker(void *arg)
 			continue;
 		}
 		sc->running++;
+		/*
+		 * Woken one at a time, each waking the next while work is
+		 * ready: a broadcast per finished service woke every idle
+		 * worker to find nothing, a thousand times a run.
+		 */
+		if (sched_pick(sc) != (size_t)-1)
+			pthread_cond_signal(&sc->cond);
 		pthread_mutex_unlock(&r->lock);
 		run_picked(r, i);
 		pthread_mutex_lock(&r->lock);
 		sc->running--;
-		pthread_cond_broadcast(&sc->cond);
+		pthread_cond_signal(&sc->cond);
 	}
 	pthread_cond_broadcast(&sc->cond);
 	pthread_mutex_unlock(&r->lock);

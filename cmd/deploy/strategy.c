@@ -247,7 +247,7 @@ run_batch(struct svc_ctx *sc, const struct cmd_batch *b)
 				proc_describe(&res[k], argvs[k][0], b->timeout_ms, msg, sizeof(msg));
 				e.message = msg;
 				e.tail = res[k].tail;
-				e.log = logs[k];
+				e.log = res[k].logged ? logs[k] : NULL;
 			}
 			if (emit(sc, &e) < 0)
 				outcome = SVC_IOERR;

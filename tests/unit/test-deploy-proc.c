@@ -493,6 +493,11 @@ test_log_file(void)
 	free(text);
 	ok(stat(log, &st) == 0 && (st.st_mode & 0777) == 0600, "log: mode 0600");
 
+	tap_path(log, sizeof(log), "silent.log");
+	is_int(run_sh("exit 0", log, 0, NULL, &r), 0, "log: a silent command");
+	ok(!r.logged && access(log, F_OK) != 0, "log: a silent command leaves no log file");
+	proc_result_release(&r);
+
 	tap_path(bad, sizeof(bad), "no/such/dir/x.log");
 	tap_capture_begin();
 	is_int(run_sh("echo never", bad, 0, NULL, &r), -CODE_EXIT_IOERR, "bad log: IO error");
