@@ -14,7 +14,7 @@
 #include "libcommon/strbuf.h"
 #include "libcommon/xalloc.h"
 
-static int
+int
 atomic_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
@@ -32,8 +32,7 @@ atomic_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-/* Makes the rename itself durable: the new name lives in the directory. */
-static int
+int
 atomic_sync_dir(const char *path)
 {
 	char *dir = xstrdup(path), *slash = strrchr(dir, '/');

@@ -21,4 +21,13 @@ int atomic_write_file(const char *path, const void *data, size_t len,
  */
 int atomic_write_json(const char *path, const json_t *value, mode_t mode, const char *what);
 
+/* Writes all len bytes, going on after short writes and EINTR; 0, or -1 with errno set. */
+int atomic_write_all(int fd, const void *data, size_t len);
+/*
+ * fsyncs the directory holding path, so a name just created or renamed
+ * there survives a crash; 0, or -1 with errno set (EINVAL from a file
+ * system that cannot sync directories counts as done).
+ */
+int atomic_sync_dir(const char *path);
+
 #endif

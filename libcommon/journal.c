@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "libcommon/atomic.h"
 #include "libcommon/diag.h"
 #include "libcommon/exitcodes.h"
 #include "libcommon/strbuf.h"
@@ -33,44 +34,6 @@ struct journal {
 	bool syncing;
 	int err;                /* the first failure, sticky */
 };
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Makes a new name durable: it lives in the directory. */
-static int
-sync_dir(const char *path)
-{
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	int fd, ret = 0;
-
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || (fsync(fd) < 0 && errno != EINVAL))
-		ret = -1;
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return ret;
-}
 
 /*
  * Cuts a last line without '\n' (a write cut short by a crash), so the
@@ -155,7 +118,7 @@ journal_open(const char *path, bool fresh, struct journal **out)
 	if (fd < 0)
 		return diag_error_errno(CODE_EXIT_IOERR, errno, NULL,
 					"cannot open journal '%s'", path);
-	if ((created && (fsync(fd) < 0 || sync_dir(path) < 0)) ||
+	if ((created && (fsync(fd) < 0 || atomic_sync_dir(path) < 0)) ||
 	    (!created && fresh && fsync(fd) < 0 && errno != EINVAL) ||
 	    (!created && !fresh && cut_torn_tail(fd) < 0)) {
 		e = errno;
@@ -205,7 +168,7 @@ journal_append(struct journal *j, const char *rec, size_t len)
 		goto out;
 	}
 	/* Under the mutex and whole, so records never interleave. */
-	if (write_all(j->fd, line, len + 1) < 0) {
+	if (atomic_write_all(j->fd, line, len + 1) < 0) {
 		ret = fail_locked(j, errno);
 		goto out;
 	}

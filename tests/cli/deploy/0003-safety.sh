@@ -2,24 +2,10 @@
 # 0003-safety.sh: code-deploy's safety: the state lock, SIGINT and SIGTERM, secrets masked everywhere, a closed stdout, bad plans and usage.
 . "$top_srcdir/tests/lib/test-lib.sh"
 
-export CODE_STATE_DIR="$TEST_DIR/state"
-D="code-deploy --state ./state.json --retry-delay 10ms"
+. "$top_srcdir/tests/cli/deploy/lib.sh"
 # Started in the background, the tool is run directly (not through the
 # test wrapper function), so $! is its own pid and signals reach it.
 deploy_bin="$top_builddir/code-deploy"
-
-# bin/rec PHASE SERVICE TARGET WEIGHT: the fake deploy tool; it appends its
-# arguments to ./record, and fails while ./fail.PHASE.SERVICE.TARGET exists.
-mkdir bin && cat >bin/rec <<-\EOF && chmod +x bin/rec || exit 1
-#!/bin/sh
-echo "$1 $2 $3 $4" >>record
-echo "rec: $1 $2 $3 $4"
-if [ -e "fail.$1.$2.$3" ]; then
-	echo "error: $1 of $2 on $3 failed" >&2
-	exit 1
-fi
-exit 0
-EOF
 
 # bin/hold TARGET: a long deployment: records itself, says it started
 # (./started.TARGET), then waits for ./go (30 s at most). A SIGTERM or
@@ -37,27 +23,6 @@ while [ ! -e go ]; do
 	sleep 0.05
 done
 EOF
-
-# step SERVICE STRATEGY TARGETS [JQ-EXPR]: a step record deploying SERVICE
-# with bin/rec (health by bin/rec too), edited by JQ-EXPR.
-step() {
-	jq -nc --arg s "$1" --arg st "$2" --argjson t "$3" '{type: "step", stage: 0,
-		service: $s, action: "deploy", reason: "new", digest: ("d-" + $s),
-		strategy: $st, targets: $t,
-		deploy: ["./bin/rec", "deploy", "{service}", "{target}", "-"],
-		rollback: ["./bin/rec", "rollback", "{service}", "{target}", "-"],
-		health: {cmd: ["./bin/rec", "health", "{service}", "{target}", "-"],
-			 timeout_ms: 5000, interval_ms: 10, retries: 0},
-		timeout_ms: 20000, retries: 0} | '"${4:-.}"
-}
-
-events() {
-	jq -c "select(.type == \"event\") | $2" "$1"
-}
-
-summary() {
-	jq -c "select(.type == \"summary\") | $2" "$1"
-}
 
 # wait_for FILE: waits (30 s at most) for FILE to exist.
 wait_for() {
