@@ -1,0 +1,2 @@
+/* httpparse.c: stub until written. */
+#include "cmd/bench/httpparse.h"

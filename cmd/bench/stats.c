@@ -1,0 +1,2 @@
+/* stats.c: stub until written. */
+#include "cmd/bench/stats.h"

@@ -1,0 +1,2 @@
+/* hdrhist.c: stub until written. */
+#include "libcommon/hdrhist.h"
