@@ -17,6 +17,15 @@
  * the connection's end (no length, not chunked), no body for 1xx, 204,
  * 304 and responses to HEAD. Anything else malformed is an error; it
  * never reads outside the bytes given (fuzzed).
+ *
+ * A 1xx interim response (100 Continue, 103 Early Hints) is parsed as a
+ * response of its own, DONE with no body: the caller skips it (status
+ * < 200), calls httpparse_init again and feeds the rest, which holds the
+ * real response. 101 Switching Protocols is an error: what follows is
+ * not HTTP. Lines may end in CRLF or a bare LF. A response with both
+ * Content-Length and chunked is read as chunked, with keep_alive false
+ * (RFC 9112 section 6.3), as is any HTTP/1.0 response with
+ * Transfer-Encoding.
  */
 #define HTTPPARSE_MAX_HEADER (64u << 10)
 
@@ -42,12 +51,13 @@ struct httpparse {
 	bool chunked;
 	uint64_t remaining;         /* of the body or of the current chunk */
 	uint64_t body_bytes;        /* body bytes seen (chunk framing excluded) */
-	size_t header_bytes;        /* status line + headers so far */
+	size_t header_bytes;        /* status line + headers (+ trailers) so far */
 	/* Line assembly across reads (status line, headers, chunk sizes, trailers). */
 	char line[1024];
 	size_t line_len;
 	bool line_overflow;         /* a header line longer than line[]: kept only as length */
 	const char *error;          /* static text when state is HTTPPARSE_ERROR */
+	unsigned flags;             /* private to httpparse.c */
 };
 
 /* Ready for a response (to a HEAD request when head is true). */
@@ -64,7 +74,10 @@ size_t httpparse_feed(struct httpparse *p, const char *data, size_t len);
 /*
  * The connection ended (read returned 0): completes a body that runs to
  * the close (returns true: the response is DONE); any other unfinished
- * response is an error ("connection closed mid-response"), false.
+ * response is an error ("connection closed mid-response"), false. A
+ * parser that has been given no byte since httpparse_init fails with
+ * "connection closed before a response" instead (a server closing an
+ * idle keep-alive connection). A DONE response stays DONE (true).
  */
 bool httpparse_eof(struct httpparse *p);
 
