@@ -37,7 +37,11 @@ struct hdrhist {
 	uint64_t clamped;           /* values recorded above highest */
 };
 
-/* 0, or -1 for impossible bounds (lowest < 1, highest < 2 * lowest, digits outside 1..5). */
+/*
+ * 0, or -1 for impossible bounds (lowest < 1, highest < 2 * lowest,
+ * highest > 2^62, digits outside 1..5, or lowest so large that a
+ * bucket's sub-buckets pass 2^62).
+ */
 int hdrhist_init(struct hdrhist *h, int64_t lowest, int64_t highest, int sig_digits);
 void hdrhist_release(struct hdrhist *h);
 void hdrhist_reset(struct hdrhist *h);
@@ -60,10 +64,11 @@ void hdrhist_record_corrected(struct hdrhist *h, int64_t value, int64_t interval
 
 /*
  * The value at percentile p (0..100): the highest value equivalent to the
- * one below which p % of recorded values fall. 0 when empty. p = 100 is
- * max (exactly as recorded).
+ * one below which p % of recorded values fall, never above max. 0 when
+ * empty. p = 100 is max and p = 0 is min (exactly as recorded).
  */
 int64_t hdrhist_percentile(const struct hdrhist *h, double p);
+/* Over each bucket's middle value (kept within min..max); 0 when empty. */
 double hdrhist_mean(const struct hdrhist *h);
 double hdrhist_stddev(const struct hdrhist *h);
 
