@@ -20,11 +20,14 @@
 #define BETACF_EPS DBL_EPSILON
 #define BETACF_FPMIN (DBL_MIN / DBL_EPSILON)
 
+/* A total order, NaN last: qsort may misbehave on one that is not. */
 static int
 cmp_double(const void *pa, const void *pb)
 {
 	double a = *(const double *)pa, b = *(const double *)pb;
 
+	if (isnan(a) || isnan(b))
+		return !!isnan(a) - !!isnan(b);
 	return (a > b) - (a < b);
 }
 
