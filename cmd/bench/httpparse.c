@@ -478,9 +478,12 @@ is_line_state(enum httpparse_state s)
 static void
 line_keep(struct httpparse *p, const char *s, size_t n)
 {
-	size_t room = p->line_len < LINE_CAP ? LINE_CAP - p->line_len : 0;
+	size_t room;
 
-	memcpy(p->line + p->line_len, s, n < room ? n : room);
+	if (p->line_len < LINE_CAP) {
+		room = LINE_CAP - p->line_len;
+		memcpy(p->line + p->line_len, s, n < room ? n : room);
+	}
 	p->line_len += n;
 	p->line_overflow = p->line_len > LINE_CAP;
 }

@@ -25,7 +25,12 @@
  * not HTTP. Lines may end in CRLF or a bare LF. A response with both
  * Content-Length and chunked is read as chunked, with keep_alive false
  * (RFC 9112 section 6.3), as is any HTTP/1.0 response with
- * Transfer-Encoding.
+ * Transfer-Encoding. The status line, chunk size lines and the lines of
+ * the three fields that decide framing (Content-Length,
+ * Transfer-Encoding, Connection) may not be longer than line[]; other
+ * field lines only count toward HTTPPARSE_MAX_HEADER, which bounds the
+ * trailers too. The result never depends on how the bytes were split
+ * between calls.
  */
 #define HTTPPARSE_MAX_HEADER (64u << 10)
 
