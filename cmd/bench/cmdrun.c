@@ -1,0 +1,2 @@
+/* cmdrun.c: stub until written. */
+#include "cmd/bench/cmdrun.h"
