@@ -225,7 +225,7 @@ hdrhist_percentile(const struct hdrhist *h, double p)
 double
 hdrhist_mean(const struct hdrhist *h)
 {
-	double sum = 0.0;
+	double sum = 0.0, mean;
 	int32_t i;
 
 	if (h->total == 0)
@@ -233,7 +233,13 @@ hdrhist_mean(const struct hdrhist *h)
 	for (i = 0; i < h->counts_len; i++)
 		if (h->counts[i] != 0)
 			sum += (double)h->counts[i] * (double)index_middle(h, i);
-	return sum / (double)h->total;
+	mean = sum / (double)h->total;
+	/* Rounding of huge sums must not carry it outside what was recorded. */
+	if (mean > (double)h->max)
+		mean = (double)h->max;
+	if (mean < (double)h->min)
+		mean = (double)h->min;
+	return mean;
 }
 
 /*
