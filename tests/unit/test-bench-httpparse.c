@@ -556,7 +556,7 @@ test_speed(void)
 		"Connection: keep-alive\r\n"
 		"\r\n"
 		"Hello, world!";
-	const long iterations = 2000000;
+	const long iterations = 1000000;
 	struct httpparse p;
 	struct timespec t0, t1;
 	unsigned long long bytes = 0;
