@@ -243,6 +243,11 @@ connection(struct httpparse *p, const char *v, const char *end)
 {
 	const char *tok, *tend;
 
+	/* The usual value; exact despite the 0x20 trick as '-' is checked apart. */
+	if (end - v == 10 && name8(v, "keep-alive") && name8(v + 2, "ep-alive") && v[4] == '-') {
+		p->flags |= F_CONN_KEEP;
+		return;
+	}
 	while (v < end) {
 		tok = v;
 		while (v < end && *v != ',')
@@ -492,7 +497,7 @@ line_keep(struct httpparse *p, const char *s, size_t n)
 static size_t
 feed_lines(struct httpparse *p, const char *data, size_t len)
 {
-	const char *s = data, *end = data + len, *nl, *why;
+	const char *s = data, *end = data + len, *nl, *why, *line;
 	size_t n;
 
 	if (p->line_len > 0) {
@@ -516,6 +521,22 @@ feed_lines(struct httpparse *p, const char *data, size_t len)
 	while (s < end) {
 		nl = memchr(s, '\n', (size_t)(end - s));
 		n = (size_t)((nl != NULL ? nl : end) - s);
+		/* The common case, a whole field line in place, without the general checks. */
+		if (nl != NULL && p->state == HTTPPARSE_STATUS && p->status != 0 && n <= LINE_CAP &&
+		    n < HTTPPARSE_MAX_HEADER - p->header_bytes) {
+			p->header_bytes += n + 1;
+			line = s;
+			s = nl + 1;
+			if (n > 0 && line[n - 1] == '\r')
+				n--;
+			if (n > 0)
+				field_line(p, line, n, false, false);
+			else
+				end_of_head(p);
+			if (!is_line_state(p->state))
+				break;
+			continue;
+		}
 		if (n >= line_budget(p, &why)) {
 			fail(p, why);
 			return (size_t)(end - data);
