@@ -50,8 +50,10 @@ int cmdrun_once(const struct cmdrun_spec *spec, char *const *argv, struct cmdrun
 /*
  * hyperfine's shell spawn correction: the mean wall/user/system time of
  * running the shell with an empty command (spec->command ignored), over
- * n runs after a few warm-ups; subtracted from every timed run of a
- * shell command (results below zero become zero).
+ * n runs (0 counts as 1) after a few warm-ups; the caller subtracts it
+ * from every timed run of a shell command (results below zero become
+ * zero). A shell that fails on '' is -CODE_EXIT_NOINPUT. With no shell
+ * (-N) the mean is all zero.
  */
 int cmdrun_shell_overhead(const struct cmdrun_spec *spec, unsigned n, struct cmdrun_result *mean);
 
