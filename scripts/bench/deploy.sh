@@ -8,7 +8,7 @@
 # d-1 of the same lane, so the DAG is WIDTH wide. The same DAG is written
 # as a manifest (planned once by code-plan, not timed) and as a Makefile
 # whose every target runs `true`. Then takes the best of RUNS wall-clock
-# runs of each, in one run of this script:
+# runs of each, the two alternating, in one run of this script:
 #   code-deploy --parallel WIDTH --state S plan.ndjson >/dev/null   (fresh S each run)
 #   make -s -j WIDTH -f Makefile
 # code-deploy does what a deployment needs and make does not: a journal
@@ -89,28 +89,30 @@ jq -e --argjson n "$steps" 'select(.type == "summary") | .status == "succeeded" 
 	check.ndjson >/dev/null || die "the check run did not deploy all $steps steps"
 make -s -j "$width" -f Makefile >/dev/null || die "make failed"
 
-best() {
-	# best NAME CMD...: the least wall time of $runs runs, in seconds.
-	name=$1
-	shift
-	b=
-	i=0
-	while [ $i -lt "$runs" ]; do
-		t0=$(now)
-		"$@" >/dev/null
-		t1=$(now)
-		b=$(awk -v a="$t0" -v z="$t1" -v b="$b" 'BEGIN {
-			t = z - a
-			if (b == "" || t < b + 0) b = t
-			printf "%.6f", b
-		}')
-		i=$((i + 1))
-	done
-	printf '%s' "$b"
+# elapsed T0 T1 BEST: the lesser of T1 - T0 and BEST (empty: none yet).
+elapsed() {
+	awk -v a="$1" -v z="$2" -v b="$3" 'BEGIN {
+		t = z - a
+		if (b == "" || t < b + 0) b = t
+		printf "%.6f", b
+	}'
 }
 
-t_deploy=$(best code-deploy run_deploy)
-t_make=$(best make make -s -j "$width" -f Makefile)
+# The two alternate, run by run, so a change in the machine's load
+# during the script weighs on both alike.
+t_deploy=
+t_make=
+i=0
+while [ $i -lt "$runs" ]; do
+	t0=$(now)
+	run_deploy >/dev/null
+	t1=$(now)
+	make -s -j "$width" -f Makefile >/dev/null
+	t2=$(now)
+	t_deploy=$(elapsed "$t0" "$t1" "$t_deploy")
+	t_make=$(elapsed "$t1" "$t2" "$t_make")
+	i=$((i + 1))
+done
 ratio=$(awk -v a="$t_deploy" -v b="$t_make" 'BEGIN { printf "%.4f", a / b }')
 printf 'steps: %d (width %d, depth %d), best of %d runs\n' "$steps" "$width" "$depth" "$runs"
 printf 'code-deploy --parallel %d: %.3f s\n' "$width" "$t_deploy"
