@@ -1027,6 +1027,12 @@ expand_word(const char *w, const char *service, const char *target, const char *
 	return strbuf_detach(&sb, NULL);
 }
 
+char *
+placeholder_expand(const char *s, const char *service, const char *target, const char *weight)
+{
+	return expand_word(s, service, target, weight);
+}
+
 char **
 command_expand(const struct deploy_command *c, const char *service,
 	       const char *target, const char *weight)

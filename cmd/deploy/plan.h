@@ -136,6 +136,9 @@ bool command_is_set(const struct deploy_command *c);
 char **command_expand(const struct deploy_command *c, const char *service,
 		      const char *target, const char *weight);
 void command_argv_free(char **argv);
+/* One string (a health URL) with the placeholders replaced as command_expand does; malloc'd. */
+char *placeholder_expand(const char *s, const char *service, const char *target,
+			 const char *weight);
 /* The command for people and dry runs: words joined by spaces, quoted where needed. Malloc'd. */
 char *command_describe(char *const *argv);
 

@@ -920,14 +920,12 @@ dry_run(struct deploy_run *r)
 			}
 			strbuf_addch(&sb, ']');
 			if (s->health.kind == HEALTH_HTTP) {
-				char **url = command_expand(&(struct deploy_command){ NULL, s->health.url },
-							    s->name, s->targets[t], NULL);
-
-				char *u = redact_string(r->redact, url[2]);
+				char *url = placeholder_expand(s->health.url, s->name, s->targets[t], NULL);
+				char *u = redact_string(r->redact, url);
 
 				add_string_key(&sb, "health", u);
 				free(u);
-				command_argv_free(url);
+				free(url);
 			}
 			strbuf_addch(&sb, '}');
 			command_argv_free(argv);

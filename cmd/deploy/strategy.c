@@ -337,14 +337,13 @@ probe_once(struct svc_ctx *sc, const char *target, const char *phase, bool *ok,
 
 	*tail = NULL;
 	if (h->kind == HEALTH_HTTP) {
-		char **url = command_expand(&(struct deploy_command){ NULL, h->url },
-					    sc->svc->name, target, NULL);
-		struct httpcheck_request req = { url[2], h->expect, sc->body, h->timeout_ms,
+		char *url = placeholder_expand(h->url, sc->svc->name, target, NULL);
+		struct httpcheck_request req = { url, h->expect, sc->body, h->timeout_ms,
 						 sc->sh->popts.stop_fd };
 		struct httpcheck_result r;
 
 		httpcheck_probe(&req, &r);
-		command_argv_free(url);
+		free(url);
 		*ok = r.ok;
 		*duration_ms = r.duration_ms;
 		snprintf(msg, size, "%s", r.message);
